@@ -1,0 +1,99 @@
+"""The assistant engine interface. Providers (local models, OpenAI-compatible APIs) implement it.
+
+Everything the inbox needs from the AI goes through `Engine`; nothing outside `smartinbox.ai`
+knows how a provider works. Every output carries its provenance (model version, latency,
+evidence) so that a number shown to a user can be traced back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class MessageInput:
+    """What the engine sees of a customer message (plain text; HTML already reduced)."""
+
+    body: str
+    subject: str = ""
+    customer_name: str | None = None
+    message_id: int | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.subject}\n{self.body}".strip() if self.subject else self.body
+
+
+@dataclass
+class Triage:
+    kind: str  # complaint | question | urgent | casual | spam
+    topic: str
+    urgency: float  # 0..1
+    sentiment: float  # -1..1
+    spam: float  # probability 0..1
+    language: str  # ISO 639-1 code, "und" when unknown
+    out_of_scope: bool = False
+    confidence: dict[str, float] = field(default_factory=dict)  # per field, 0..1
+    model_version: str = ""
+    latency_ms: float = 0.0
+
+
+@dataclass
+class Evidence:
+    """One past interaction a suggestion was built from."""
+
+    source: str  # history | agent_reply | accepted | macro | seed
+    similarity: float
+    message: str
+    reply: str
+    ref_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "similarity": round(self.similarity, 4),
+            "message": self.message,
+            "reply": self.reply,
+            "ref_id": self.ref_id,
+        }
+
+
+@dataclass
+class Suggestion:
+    text: str
+    confidence: float  # estimated probability that an agent accepts it
+    evidence: list[Evidence] = field(default_factory=list)
+    model: str = ""
+    provider: str = "local"
+    prompt_version: str | None = None
+    latency_ms: float = 0.0
+
+
+@dataclass
+class MemoryItem:
+    """A known good reply and the customer message it answered (the reply memory)."""
+
+    message: str
+    reply: str
+    source: str
+    ref_id: str | None = None
+    topic: str | None = None
+
+
+class Engine(Protocol):
+    name: str
+    version: str
+
+    def analyze(self, messages: Sequence[MessageInput]) -> list[Triage]:
+        """Triage a batch of messages (batching is what makes bulk import fast)."""
+        ...
+
+    def suggest(self, message: MessageInput, triage: Triage) -> Suggestion:
+        """Pick and adapt the best known reply, with confidence and evidence."""
+        ...
+
+    def remember(self, items: Sequence[MemoryItem]) -> None:
+        """Add known good replies to the reply memory (instant learning)."""
+        ...

@@ -1,0 +1,168 @@
+"""Settings: every knob of SmartInbox, read from `SMARTINBOX_*` environment variables.
+
+Every field carries a description; `tests/test_config.py` fails when one does not, and
+`smartinbox config` prints them all, so the table in docs/configuration.md never drifts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_FILE = Path("var") / "smartinbox.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMARTINBOX_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = Field(
+        "development",
+        description="Deployment environment. In production a real secret key is required.",
+    )
+    database_url: str = Field(
+        f"sqlite:///{DEFAULT_DB_FILE}",
+        description=(
+            "SQLAlchemy URL of the database. SQLite file by default (WAL mode, foreign keys on); "
+            "use postgresql+psycopg://user:pass@host/db to scale out."
+        ),
+    )
+    data_dir: Path | None = Field(
+        None,
+        description=(
+            "Folder for every file the app writes (queue, trained models, exports, secret key). "
+            "Defaults to a 'data' folder beside the SQLite database, or ./var/data for PostgreSQL."
+        ),
+    )
+    queue_url: str | None = Field(
+        None,
+        description=(
+            "Job queue storage. Empty: an SQLite file in the data folder (embedded default). "
+            "redis://host:6379/0 for Redis-backed workers on many machines."
+        ),
+    )
+    queue_name: str = Field("smartinbox", description="Name of the job queue (a Redis key prefix).")
+    worker_threads: int = Field(
+        2, ge=1, le=64, description="Worker threads of the embedded worker and `smartinbox worker`."
+    )
+    job_retries: int = Field(3, ge=0, le=20, description="How often a failed job is retried.")
+    job_retry_delay_s: int = Field(5, ge=0, description="Seconds between retries of a failed job.")
+    sweep_after_s: int = Field(
+        120,
+        ge=5,
+        description=(
+            "A message still without analysis this many seconds after it arrived is queued again "
+            "by the periodic sweep (covers jobs lost when a worker was killed)."
+        ),
+    )
+    sweep_batch: int = Field(
+        500, ge=1, description="Most messages the periodic sweep re-queues in one run."
+    )
+    secret_key: str | None = Field(
+        None,
+        description=(
+            "Key that signs session cookies. Empty: a random key is created once and kept in the "
+            "data folder. Required (and must not be a placeholder) in production."
+        ),
+    )
+    session_max_age_s: int = Field(
+        8 * 3600, ge=60, description="Seconds a UI login session stays valid."
+    )
+    cookie_secure: bool = Field(
+        False, description="Send the session cookie over HTTPS only (turn on behind TLS)."
+    )
+    max_body_bytes: int = Field(
+        64 * 1024,
+        ge=1,
+        description="Largest accepted message body in bytes (UTF-8); larger bodies get 413.",
+    )
+    max_request_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest accepted HTTP request body in bytes; larger requests get 413.",
+    )
+    max_batch: int = Field(
+        1000, ge=1, le=10000, description="Most messages accepted by one batch ingest request."
+    )
+    auto_snooze_threshold: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="Suggestions whose confidence is below this are auto-snoozed for review.",
+    )
+    ai_provider: Literal["local", "openai"] = Field(
+        "local", description="Assistant engine: 'local' (offline models) or 'openai' (any compatible API)."
+    )
+    models_dir: Path | None = Field(
+        None, description="Folder of the trained local models. Defaults to <data_dir>/models."
+    )
+    train_on_start: bool = Field(
+        True,
+        description="Train the local models when `serve` or `worker` starts and none are present.",
+    )
+    default_page_size: int = Field(50, ge=1, le=500, description="Default page size of lists.")
+    max_page_size: int = Field(500, ge=1, description="Largest page size a list accepts.")
+    log_level: str = Field("INFO", description="Log level (DEBUG, INFO, WARNING, ERROR).")
+    log_json: bool = Field(True, description="Write logs as one JSON object per line.")
+    team_timezone: str = Field("UTC", description="Team timezone (IANA name) used by dashboards.")
+    shutdown_grace_s: float = Field(
+        20.0, ge=0, description="Seconds a graceful shutdown waits for running jobs to finish."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_postgres(cls, value: str) -> str:
+        # Plain postgresql:// would pick psycopg2, which we do not ship; psycopg 3 is the driver.
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        raw = self.database_url.split(":///", 1)[-1]
+        if raw in ("", ":memory:"):
+            return None
+        return Path(raw)
+
+    def resolved_data_dir(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir
+        db_file = self.sqlite_path()
+        if db_file is not None:
+            return db_file.parent / "data"
+        return Path("var") / "data"
+
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.resolved_data_dir() / "models"
+
+    def resolved_secret_key(self) -> str:
+        placeholders = {"", "changeme", "change-me", "secret", "dev"}
+        if self.secret_key and self.secret_key.lower() not in placeholders:
+            return self.secret_key
+        if self.environment == "production":
+            raise ValueError(
+                "SMARTINBOX_SECRET_KEY must be set to a random value in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        key_file = self.resolved_data_dir() / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,46 @@
+"""Every ORM model, imported here so that `Base.metadata` knows all tables."""
+
+from smartinbox.models.auth import ApiToken, User
+from smartinbox.models.base import Base
+from smartinbox.models.evaluation import StressTestLog, StressTestRun
+from smartinbox.models.feedback import (
+    AIReplyImprovement,
+    Feedback,
+    FeedbackReplayLog,
+    TrainingExample,
+    TrainingPrompt,
+)
+from smartinbox.models.inbox import (
+    AgentReply,
+    AIReply,
+    Analysis,
+    Customer,
+    LabelCorrection,
+    Message,
+    MessageEvent,
+    ReplyMacro,
+)
+from smartinbox.models.versions import AssistantVersion, FineTuneJob
+
+__all__ = [
+    "AIReply",
+    "AIReplyImprovement",
+    "AgentReply",
+    "Analysis",
+    "ApiToken",
+    "AssistantVersion",
+    "Base",
+    "Customer",
+    "Feedback",
+    "FeedbackReplayLog",
+    "FineTuneJob",
+    "LabelCorrection",
+    "Message",
+    "MessageEvent",
+    "ReplyMacro",
+    "StressTestLog",
+    "StressTestRun",
+    "TrainingExample",
+    "TrainingPrompt",
+    "User",
+]
