@@ -95,7 +95,8 @@ class Settings(BaseSettings):
         description="Suggestions whose confidence is below this are auto-snoozed for review.",
     )
     ai_provider: Literal["local", "openai"] = Field(
-        "local", description="Assistant engine: 'local' (offline models) or 'openai' (any compatible API)."
+        "local",
+        description="Assistant engine: 'local' (offline models) or 'openai' (any compatible API).",
     )
     models_dir: Path | None = Field(
         None, description="Folder of the trained local models. Defaults to <data_dir>/models."

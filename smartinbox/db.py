@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -25,6 +25,9 @@ _AFTER_COMMIT_KEY = "smartinbox.after_commit"
 
 
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # The sqlite3 module's own transaction handling breaks SAVEPOINTs (a RELEASE outside
+    # its implicit transaction commits for real); SQLAlchemy emits BEGIN itself instead.
+    dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -46,7 +49,20 @@ def make_engine(settings: Settings) -> Engine:
     engine = create_engine(url, **kwargs)
     if settings.is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers start with BEGIN IMMEDIATE: they queue on busy_timeout for the write lock
+    # instead of failing with "database is locked" when a read turns into a write.
+    mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def begin_write(session: Session) -> None:
+    """Declare, before its first query, that this unit of work will write."""
+    session.connection(execution_options={"sqlite_write": True})
 
 
 _engines: dict[str, Engine] = {}
@@ -93,9 +109,11 @@ def _drop_after_rollback(session: Session, _previous_transaction: Any) -> None:
 
 
 @contextmanager
-def session_scope(settings: Settings | None = None) -> Iterator[Session]:
+def session_scope(settings: Settings | None = None, *, write: bool = True) -> Iterator[Session]:
     """The job and CLI unit of work: commit on success, roll back on any error."""
     session = session_factory(settings)()
+    if write:
+        begin_write(session)
     try:
         yield session
         session.commit()

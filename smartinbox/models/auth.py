@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smartinbox.models.base import BigId, Base, CreatedMixin, IdMixin, UTCDateTime
+from smartinbox.models.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime
 
 ROLES = ("agent", "admin")
 

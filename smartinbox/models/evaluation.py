@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartinbox.models.base import BigId, Base, CreatedMixin, IdMixin, JSONType, UTCDateTime
+from smartinbox.models.base import Base, BigId, CreatedMixin, IdMixin, JSONType, UTCDateTime
 
 
 class StressTestRun(IdMixin, CreatedMixin, Base):

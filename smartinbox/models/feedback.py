@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integ
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartinbox.models.base import BigId, Base, CreatedMixin, IdMixin, UTCDateTime, utcnow
+from smartinbox.models.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime, utcnow
 
 
 class Feedback(IdMixin, CreatedMixin, Base):

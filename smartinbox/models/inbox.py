@@ -20,8 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smartinbox.models.base import (
-    BigId,
     Base,
+    BigId,
     CreatedMixin,
     IdMixin,
     JSONType,
@@ -180,9 +180,7 @@ class MessageEvent(IdMixin, CreatedMixin, Base):
         BigId, ForeignKey("messages.id", ondelete="CASCADE"), index=True, nullable=False
     )
     event: Mapped[str] = mapped_column(String(32), nullable=False)
-    actor_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="SET NULL")
-    )
+    actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartinbox.models.base import (
-    BigId,
     Base,
+    BigId,
     CreatedMixin,
     IdMixin,
     JSONType,
@@ -23,9 +23,7 @@ VERSION_STATUSES = ("candidate", "live", "retired")
 
 class AssistantVersion(IdMixin, CreatedMixin, Base):
     __tablename__ = "ai_assistant_versions"
-    __table_args__ = (
-        CheckConstraint("status IN ('candidate','live','retired')", name="status"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('candidate','live','retired')", name="status"),)
 
     version_tag: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     description: Mapped[str] = mapped_column(Text, default="", nullable=False)

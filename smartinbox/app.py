@@ -1,0 +1,115 @@
+"""create_app(): settings, routers, templates, middleware and the embedded worker."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from smartinbox import errors, health
+from smartinbox.config import Settings, get_settings
+from smartinbox.inbox.endpoints import router as inbox_router
+from smartinbox.logging_setup import setup_logging
+from smartinbox.web import filters as web_filters
+from smartinbox.web.views import router as web_router
+from smartinbox.worker import EmbeddedWorker, configure_queue
+
+log = logging.getLogger("smartinbox.http")
+WEB_DIR = Path(__file__).parent / "web"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(settings: Settings | None = None, *, embedded_worker: bool = False) -> FastAPI:
+    settings = settings or get_settings()
+    setup_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_queue(settings)
+        worker: EmbeddedWorker | None = None
+        if settings.train_on_start:
+            from smartinbox.ai.training import ensure_models
+
+            ensure_models(settings.resolved_models_dir())
+        if embedded_worker:
+            worker = EmbeddedWorker(settings)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="SmartInbox",
+        version="0.1.0",
+        description="AI-augmented customer-support inbox: ingest, triage, suggestions, feedback.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    web_filters.install(app.state.templates.env)
+    errors.install(app)
+
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > settings.max_request_bytes:
+            response: Response = JSONResponse(
+                {
+                    "detail": {
+                        "code": "payload_too_large",
+                        "message": f"request body over {settings.max_request_bytes} bytes",
+                    }
+                },
+                status_code=413,
+            )
+        else:
+            response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "request_id": request_id,
+            },
+        )
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="smartinbox_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.include_router(health.router)
+    app.include_router(inbox_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    return app

@@ -1,0 +1,112 @@
+"""`smartinbox users ...` and `smartinbox tokens ...`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from smartinbox.auth import repository as repo
+from smartinbox.auth import service
+from smartinbox.db import session_scope
+from smartinbox.kit.errors import DomainError
+
+users_app = typer.Typer(help="Manage agents and admins.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+console = Console()
+
+
+def _fail(exc: DomainError) -> None:
+    console.print(f"[red]error:[/red] {exc.message}")
+    raise typer.Exit(1)
+
+
+@users_app.command("create")
+def create_user(
+    email: str,
+    role: Annotated[str, typer.Option(help="agent or admin")] = "agent",
+    password: Annotated[str | None, typer.Option(help="Prompted for when omitted.")] = None,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    no_password: Annotated[bool, typer.Option(help="API-only user: no UI login.")] = False,
+    exist_ok: Annotated[
+        bool, typer.Option(help="Succeed without changes if the user exists.")
+    ] = False,
+) -> None:
+    """Create a user. Without --password the password is asked for (twice)."""
+    if exist_ok:
+        with session_scope() as session:
+            if repo.get_user_by_email(session, email) is not None:
+                console.print(f"user {email.strip().lower()} already exists")
+                return
+    if password is None and not no_password:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope() as session:
+            user = service.create_user(session, email, role=role, password=password, name=name)
+            console.print(f"created {user.role} {user.email} (id {user.id})")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@users_app.command("set-password")
+def set_password(
+    email: str,
+    password: Annotated[str | None, typer.Option(help="Prompted for when omitted.")] = None,
+) -> None:
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope() as session:
+            user = repo.get_user_by_email(session, email)
+            if user is None:
+                raise DomainError(f"no user with e-mail {email}")
+            service.set_password(session, user, password)
+            console.print(f"password changed for {user.email}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@users_app.command("list")
+def list_users() -> None:
+    with session_scope() as session:
+        table = Table("id", "email", "role", "active", "last login")
+        for u in repo.list_users(session):
+            table.add_row(
+                str(u.id),
+                u.email,
+                u.role,
+                "yes" if u.is_active else "no",
+                str(u.last_login_at or "-"),
+            )
+        console.print(table)
+
+
+@tokens_app.command("create")
+def create_token(
+    email: str,
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    expires_in_days: Annotated[int | None, typer.Option(help="Expire after N days.")] = None,
+) -> None:
+    """Create an API token; it is printed once, as the last word of the output."""
+    try:
+        with session_scope() as session:
+            _token, raw = service.create_token(
+                session, email, name=name, expires_in_days=expires_in_days
+            )
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(f"API token for {email} (shown once, store it safely): {raw}")
+
+
+@tokens_app.command("revoke")
+def revoke_token(
+    prefix: Annotated[str, typer.Argument(help="The first 10 characters of the token.")],
+) -> None:
+    try:
+        with session_scope() as session:
+            service.revoke_token(session, prefix)
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"revoked token {prefix}…")

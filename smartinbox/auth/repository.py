@@ -1,0 +1,44 @@
+"""All SQL about users and tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smartinbox.models import ApiToken, User
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def add_user(session: Session, user: User) -> User:
+    session.add(user)
+    session.flush()
+    return user
+
+
+def add_token(session: Session, token: ApiToken) -> ApiToken:
+    session.add(token)
+    session.flush()
+    return token
+
+
+def get_token_by_digest(session: Session, digest: str) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+
+
+def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)))
+
+
+def get_token_by_prefix(session: Session, prefix: str) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))

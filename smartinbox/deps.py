@@ -1,0 +1,100 @@
+"""Request dependencies: the session that commits, the current user, CSRF.
+
+The request owns the transaction: `SessionDep` commits after the endpoint returns and
+before the response is sent (dependency scope "function"), or rolls back on error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from smartinbox.auth import repository as auth_repo
+from smartinbox.auth import service as auth_service
+from smartinbox.auth.security import same
+from smartinbox.config import Settings
+from smartinbox.db import begin_write, session_factory
+from smartinbox.kit.errors import Forbidden, Unauthorized
+from smartinbox.models import User
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    session = session_factory(request.app.state.settings)()
+    if request.method in UNSAFE_METHODS:
+        begin_write(session)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def _csrf_ok(request: Request) -> bool:
+    expected = request.session.get("csrf")
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    return same(expected, sent)
+
+
+async def get_current_user(request: Request, session: SessionDep) -> User:
+    """A bearer API token, or a UI login session (then CSRF is required on writes)."""
+    raw = _bearer(request)
+    if raw is not None:
+        user = auth_service.user_for_token(session, raw)
+        request.state.user = user
+        return user
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    if user_id is None:
+        raise Unauthorized("authentication required: send 'Authorization: Bearer <token>'")
+    session_user = auth_repo.get_user(session, int(user_id))
+    if session_user is None or not session_user.is_active:
+        request.session.clear()
+        raise Unauthorized("your session has ended; please log in again")
+    if request.method in UNSAFE_METHODS and not await _csrf_ok(request):
+        raise Forbidden("missing or invalid CSRF token", field="csrf_token")
+    request.state.user = session_user
+    return session_user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise Forbidden("this action needs the admin role")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]

@@ -1,0 +1,173 @@
+"""Triage and reply suggestion for stored messages: the body of the analysis jobs.
+
+Three steps, so that no database transaction is open while models run: `plan` reads what is
+missing, `compute` runs the engine, `store` writes. Idempotent: a message that already has
+an analysis and a current suggestion is skipped, and a row another worker stored between
+`plan` and `store` is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from smartinbox.ai import get_engine
+from smartinbox.ai.engine import Engine, MessageInput, Suggestion, Triage
+from smartinbox.config import Settings
+from smartinbox.inbox import repository as repo
+from smartinbox.kit.text import html_to_text
+from smartinbox.kit.timeutil import utcnow
+from smartinbox.models import AIReply, Analysis, Message
+from smartinbox.versions.service import live_version
+
+log = logging.getLogger(__name__)
+
+
+def engine_for(settings: Settings) -> Engine:
+    return get_engine(settings.resolved_models_dir())
+
+
+def as_input(message: Message) -> MessageInput:
+    body = html_to_text(message.body) if message.body_format == "html" else message.body
+    return MessageInput(
+        body=body,
+        subject=message.subject,
+        customer_name=message.customer.name if message.customer else None,
+        message_id=message.id,
+    )
+
+
+def snooze_reason(triage: Triage, suggestion: Suggestion, threshold: float) -> str | None:
+    if triage.spam >= 0.5 or triage.kind == "spam":
+        return "Looks like spam or a test message; no reply suggested for sending."
+    if suggestion.confidence < threshold:
+        return (
+            f"Low confidence ({suggestion.confidence:.2f} < {threshold:.2f}): "
+            "needs a human review before it is used."
+        )
+    return None
+
+
+@dataclass
+class Work:
+    """One message to analyse, read in a short read-only transaction."""
+
+    message_id: int
+    data: MessageInput
+    triage: Triage | None  # already stored, or None
+    needs_reply: bool
+    suggestion: Suggestion | None = None
+    triage_ms: float = 0.0
+
+
+def plan(session: Session, message_ids: Sequence[int]) -> list[Work]:
+    messages = repo.messages_for_analysis(session, list(message_ids))
+    replies = repo.current_replies(session, [m.id for m in messages])
+    work = []
+    for m in messages:
+        if m.analysis is not None and m.id in replies:
+            continue
+        stored = _as_triage(m.analysis) if m.analysis is not None else None
+        work.append(Work(m.id, as_input(m), stored, m.id not in replies))
+    return work
+
+
+def compute(settings: Settings, work: list[Work]) -> Engine:
+    """The model work, outside any transaction so writers are never held up by it."""
+    engine = engine_for(settings)
+    fresh = [w for w in work if w.triage is None]
+    if fresh:
+        started = time.perf_counter()
+        triages = engine.analyze([w.data for w in fresh])
+        per_message_ms = (time.perf_counter() - started) * 1000 / len(fresh)
+        for w, triage in zip(fresh, triages, strict=True):
+            w.triage, w.triage_ms = triage, triage.latency_ms or per_message_ms
+    for w in work:
+        if w.needs_reply and w.triage is not None:
+            w.suggestion = engine.suggest(w.data, w.triage)
+    return engine
+
+
+def store(session: Session, settings: Settings, engine: Engine, work: list[Work]) -> int:
+    """Write the results; rows another worker stored meanwhile are left as they are."""
+    version = live_version(session, provider=engine.name, model=engine.version)
+    messages = {m.id: m for m in repo.messages_for_analysis(session, [w.message_id for w in work])}
+    replies = repo.current_replies(session, list(messages))
+    stored = 0
+    for w in work:
+        message = messages.get(w.message_id)
+        if message is None or w.triage is None:
+            continue  # deleted meanwhile
+        if message.analysis is None:
+            repo.add_analysis(session, _analysis_row(message.id, w, engine, version.id))
+            if message.status == "new":
+                message.status = "open"
+            stored += 1
+        if w.suggestion is not None and message.id not in replies:
+            reason = snooze_reason(w.triage, w.suggestion, settings.auto_snooze_threshold)
+            repo.add(session, _reply_row(message.id, w.suggestion, reason, engine, version.id))
+    log.info("analysed messages", extra={"count": len(work), "engine": engine.version})
+    return stored
+
+
+def _analysis_row(message_id: int, w: Work, engine: Engine, version_id: int) -> Analysis:
+    t = w.triage
+    assert t is not None
+    return Analysis(
+        message_id=message_id,
+        kind=t.kind,
+        topic=t.topic,
+        urgency=float(min(1.0, max(0.0, t.urgency))),
+        sentiment=float(min(1.0, max(-1.0, t.sentiment))),
+        spam=float(min(1.0, max(0.0, t.spam))),
+        language=t.language,
+        out_of_scope=t.out_of_scope,
+        confidence={k: round(float(v), 4) for k, v in t.confidence.items()},
+        model_version=t.model_version or engine.version,
+        assistant_version_id=version_id,
+        latency_ms=round(w.triage_ms, 3),
+    )
+
+
+def _reply_row(
+    message_id: int, suggestion: Suggestion, reason: str | None, engine: Engine, version_id: int
+) -> AIReply:
+    return AIReply(
+        message_id=message_id,
+        text=suggestion.text,
+        confidence=float(min(1.0, max(0.0, suggestion.confidence))),
+        snoozed=reason is not None,
+        snooze_reason=reason,
+        evidence=[e.to_dict() for e in suggestion.evidence],
+        assistant_version_id=version_id,
+        provider=suggestion.provider,
+        model=suggestion.model or engine.version,
+        prompt_version=suggestion.prompt_version,
+        latency_ms=round(suggestion.latency_ms, 3),
+        is_current=True,
+    )
+
+
+def _as_triage(stored: Analysis) -> Triage:
+    return Triage(
+        kind=stored.kind,
+        topic=stored.topic,
+        urgency=stored.urgency,
+        sentiment=stored.sentiment,
+        spam=stored.spam,
+        language=stored.language,
+        out_of_scope=stored.out_of_scope,
+        confidence=dict(stored.confidence),
+        model_version=stored.model_version,
+    )
+
+
+def sweep(session: Session, settings: Settings) -> list[int]:
+    """Ids of messages whose analysis is overdue (a lost job); the caller re-queues them."""
+    cutoff = utcnow() - timedelta(seconds=settings.sweep_after_s)
+    return repo.untriaged_ids(session, cutoff, settings.sweep_batch)

@@ -1,0 +1,208 @@
+"""All SQL of the inbox: customers, messages, analyses, replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from smartinbox.inbox.schemas import MessageFilters
+from smartinbox.models import AgentReply, AIReply, Analysis, Customer, Message, MessageEvent
+
+
+def find_message(session: Session, channel: str, external_id: str) -> Message | None:
+    return session.scalar(
+        select(Message).where(Message.channel == channel, Message.external_id == external_id)
+    )
+
+
+def find_messages(
+    session: Session, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Message]:
+    found: dict[tuple[str, str], Message] = {}
+    by_channel: dict[str, list[str]] = {}
+    for channel, external_id in keys:
+        by_channel.setdefault(channel, []).append(external_id)
+    for channel, ids in by_channel.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = session.scalars(
+                select(Message).where(Message.channel == channel, Message.external_id.in_(chunk))
+            )
+            for msg in rows:
+                found[(msg.channel, msg.external_id)] = msg
+    return found
+
+
+def insert_message_once(session: Session, message: Message) -> tuple[Message, bool]:
+    """Insert, or return the row that won a concurrent race for (channel, external_id)."""
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+        return message, True
+    except IntegrityError:
+        existing = find_message(session, message.channel, message.external_id)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def get_or_create_customer(session: Session, email: str | None, name: str | None) -> Customer:
+    if email:
+        customer = session.scalar(select(Customer).where(Customer.email == email))
+        if customer is not None:
+            if name and not customer.name:
+                customer.name = name
+            return customer
+        try:
+            with session.begin_nested():
+                customer = Customer(email=email, name=name or "")
+                session.add(customer)
+                session.flush()
+            return customer
+        except IntegrityError:
+            found = session.scalar(select(Customer).where(Customer.email == email))
+            if found is None:
+                raise
+            return found
+    customer = Customer(email=None, name=name or "")
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def get_message(session: Session, message_id: int) -> Message | None:
+    return session.scalar(
+        select(Message).where(Message.id == message_id).options(selectinload(Message.customer))
+    )
+
+
+def current_reply(session: Session, message_id: int) -> AIReply | None:
+    return session.scalar(
+        select(AIReply).where(AIReply.message_id == message_id, AIReply.is_current.is_(True))
+    )
+
+
+def current_replies(session: Session, message_ids: Sequence[int]) -> dict[int, AIReply]:
+    if not message_ids:
+        return {}
+    rows = session.scalars(
+        select(AIReply).where(AIReply.message_id.in_(message_ids), AIReply.is_current.is_(True))
+    )
+    return {r.message_id: r for r in rows}
+
+
+def agent_replies(session: Session, message_id: int) -> list[AgentReply]:
+    return list(
+        session.scalars(
+            select(AgentReply)
+            .where(AgentReply.message_id == message_id)
+            .order_by(AgentReply.created_at, AgentReply.id)
+        )
+    )
+
+
+def _filtered(stmt: Select[Message], filters: MessageFilters) -> Select[Message]:
+    if filters.status:
+        stmt = stmt.where(Message.status == filters.status)
+    if filters.kind or filters.topic or filters.min_urgency is not None:
+        stmt = stmt.join(Analysis, Analysis.message_id == Message.id)
+        if filters.kind:
+            stmt = stmt.where(Analysis.kind == filters.kind)
+        if filters.topic:
+            stmt = stmt.where(Analysis.topic == filters.topic)
+        if filters.min_urgency is not None:
+            stmt = stmt.where(Analysis.urgency >= filters.min_urgency)
+    if filters.snoozed is not None:
+        snoozed = exists().where(
+            AIReply.message_id == Message.id,
+            AIReply.is_current.is_(True),
+            AIReply.snoozed.is_(True),
+        )
+        stmt = stmt.where(snoozed if filters.snoozed else ~snoozed)
+    if filters.q:
+        pattern = f"%{filters.q.strip()}%"
+        stmt = stmt.where(or_(Message.subject.ilike(pattern), Message.body.ilike(pattern)))
+    return stmt
+
+
+def list_messages(
+    session: Session, filters: MessageFilters, offset: int, limit: int
+) -> tuple[list[Message], int]:
+    base = _filtered(select(Message), filters)
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    rows = session.scalars(
+        base.options(selectinload(Message.customer))
+        .order_by(Message.received_at.desc(), Message.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), int(total)
+
+
+def messages_for_analysis(session: Session, message_ids: Sequence[int]) -> list[Message]:
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.id.in_(message_ids))
+            .options(selectinload(Message.customer))
+            .order_by(Message.id)
+        )
+    )
+
+
+def add_analysis(session: Session, analysis: Analysis) -> None:
+    session.add(analysis)
+    session.flush()
+
+
+def retire_current_reply(session: Session, message_id: int) -> None:
+    session.execute(
+        update(AIReply)
+        .where(AIReply.message_id == message_id, AIReply.is_current.is_(True))
+        .values(is_current=False)
+    )
+
+
+def add(session: Session, row: object) -> None:
+    session.add(row)
+    session.flush()
+
+
+def add_event(
+    session: Session, message_id: int, event: str, actor_id: int | None, **data: object
+) -> None:
+    session.add(MessageEvent(message_id=message_id, event=event, actor_id=actor_id, data=data))
+
+
+def untriaged_ids(session: Session, created_before: datetime, limit: int) -> list[int]:
+    """Messages still missing an analysis or a current suggestion (lost or failed jobs)."""
+    no_analysis = ~exists().where(Analysis.message_id == Message.id)
+    no_reply = ~exists().where(and_(AIReply.message_id == Message.id, AIReply.is_current))
+    stmt = (
+        select(Message.id)
+        .where(Message.created_at < created_before, or_(no_analysis, no_reply))
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Message.status, func.count()).group_by(Message.status))
+    return {status: int(count) for status, count in rows}
+
+
+def snoozed_queue(session: Session, offset: int, limit: int) -> tuple[list[AIReply], int]:
+    cond = and_(
+        AIReply.is_current.is_(True), AIReply.snoozed.is_(True), AIReply.reviewed_at.is_(None)
+    )
+    total = session.scalar(select(func.count()).select_from(AIReply).where(cond)) or 0
+    rows = session.scalars(
+        select(AIReply).where(cond).order_by(AIReply.created_at.desc()).offset(offset).limit(limit)
+    )
+    return list(rows), int(total)

@@ -1,0 +1,134 @@
+"""HTML pages and htmx fragments. Thin: they call the same services as the JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from smartinbox.auth import service as auth_service
+from smartinbox.auth.security import new_csrf_token, same
+from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
+from smartinbox.inbox import service as inbox_service
+from smartinbox.inbox.schemas import MessageFilters, Status
+from smartinbox.kit.errors import DomainError, Forbidden
+from smartinbox.models import User
+
+router = APIRouter(include_in_schema=False)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = new_csrf_token()
+    return str(token)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    user: User | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    ctx = {"user": user, "csrf_token": csrf_token(request), **context}
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, ctx, status_code=status
+    )
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an attacker-supplied absolute URL must not turn login into a redirector.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/inbox"
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
+    next: Annotated[str, Form()] = "/inbox",
+) -> Response:
+    if not same(request.session.get("csrf"), csrf_token_):
+        raise Forbidden("the form expired; reload the page and try again", field="csrf_token")
+    try:
+        user = auth_service.authenticate(session, email, password)
+    except DomainError as exc:
+        return render(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "error": exc.message, "email": email},
+            status=401,
+        )
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["csrf"] = new_csrf_token()
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, _user: CurrentUser) -> RedirectResponse:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    status: Annotated[Status | None, Query()] = None,
+    kind: str | None = None,
+    topic: str | None = None,
+    min_urgency: Annotated[float | None, Query(ge=0, le=1)] = None,
+    snoozed: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    filters = MessageFilters(
+        status=status,
+        kind=kind or None,
+        topic=topic or None,
+        min_urgency=min_urgency,
+        snoozed=snoozed,
+        q=q or None,
+    )
+    result = inbox_service.list_messages(
+        session, settings, filters, page, settings.default_page_size
+    )
+    template = "inbox/_rows.html" if request.headers.get("hx-request") else "inbox/list.html"
+    return render(request, template, {"page": result, "filters": filters}, user=user)
+
+
+@router.get("/messages/{message_id}", response_class=HTMLResponse)
+def message_page(
+    request: Request, message_id: int, session: SessionDep, user: CurrentUser
+) -> HTMLResponse:
+    detail = inbox_service.message_detail(session, message_id)
+    return render(request, "inbox/message.html", {"m": detail}, user=user)
+
+
+@router.post("/messages/{message_id}/reply")
+def send_reply(
+    message_id: int, session: SessionDep, user: CurrentUser, text: Annotated[str, Form()]
+) -> RedirectResponse:
+    inbox_service.record_reply(session, message_id, text, user)
+    return RedirectResponse(f"/messages/{message_id}", status_code=303)
