@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from smartinbox.auth import service as auth_service
 from smartinbox.auth.security import new_csrf_token, same
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.inbox import service as inbox_service
-from smartinbox.inbox.schemas import MessageFilters, Status
-from smartinbox.kit.errors import DomainError, Forbidden
+from smartinbox.inbox.schemas import MessageFilters
+from smartinbox.kit.errors import DomainError, Forbidden, ValidationFailed
 from smartinbox.models import User
 
 router = APIRouter(include_in_schema=False)
@@ -89,28 +90,45 @@ def logout(request: Request, _user: CurrentUser) -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
+def _blank_to_none(value: str | None) -> str | None:
+    return value if value not in (None, "") else None
+
+
+def inbox_filters(
+    status: str | None = None,
+    kind: str | None = None,
+    topic: str | None = None,
+    min_urgency: str | None = None,
+    snoozed: str | None = None,
+    q: str | None = None,
+) -> MessageFilters:
+    """The filter form sends empty strings for unset fields; they mean "any"."""
+    try:
+        return MessageFilters.model_validate(
+            {
+                "status": _blank_to_none(status),
+                "kind": _blank_to_none(kind),
+                "topic": _blank_to_none(topic),
+                "min_urgency": _blank_to_none(min_urgency),
+                "snoozed": _blank_to_none(snoozed),
+                "q": _blank_to_none(q),
+            }
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ValidationFailed(f"{field}: {err['msg']}", field=field) from exc
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
-    status: Annotated[Status | None, Query()] = None,
-    kind: str | None = None,
-    topic: str | None = None,
-    min_urgency: Annotated[float | None, Query(ge=0, le=1)] = None,
-    snoozed: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    filters: Annotated[MessageFilters, Depends(inbox_filters)],
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
-    filters = MessageFilters(
-        status=status,
-        kind=kind or None,
-        topic=topic or None,
-        min_urgency=min_urgency,
-        snoozed=snoozed,
-        q=q or None,
-    )
     result = inbox_service.list_messages(
         session, settings, filters, page, settings.default_page_size
     )
