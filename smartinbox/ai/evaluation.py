@@ -111,7 +111,11 @@ def _score(name: str, head: LinearHead, proba: FloatMatrix, rows: list[Row]) -> 
     predicted = [head.classes[i] for i in proba.argmax(axis=1)]
     result: dict[str, Any] = {"n": len(rows), "accuracy": _r(accuracy_score(truth, predicted))}
     if name in BINARY_HEADS:
-        for metric, fn in (("f1", f1_score), ("precision", precision_score), ("recall", recall_score)):
+        for metric, fn in (
+            ("f1", f1_score),
+            ("precision", precision_score),
+            ("recall", recall_score),
+        ):
             result[metric] = _r(fn(truth, predicted, pos_label="1", zero_division=0))
     else:
         result["macro_f1"] = _r(f1_score(truth, predicted, average="macro", zero_division=0))

@@ -7,6 +7,7 @@ vocabulary to speak of. They are fixed transforms, so nothing about them needs f
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -46,7 +47,7 @@ def style_vector(text: str) -> list[float]:
     n_chars = max(len(text), 1)
     words = text.split()
     caps_words = sum(1 for w in words if len(w) > 1 and w.isupper())
-    repeats = sum(1 for a, b in zip(text, text[1:], strict=False) if a == b and a.isalnum())
+    repeats = sum(1 for a, b in itertools.pairwise(text) if a == b and a.isalnum())
     runs = [len(m) for m in _CONSONANT_RUN_RE.findall(text)]
     return [
         math.log1p(text.count("!")),
@@ -84,7 +85,7 @@ class TfidfFeaturizer:
             max_features=max_word_features,
             sublinear_tf=True,
             lowercase=True,
-            token_pattern=r"(?u)\b\w+\b",
+            token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regex, not a secret)
             dtype=np.float32,
         )
         self.char: Any = TfidfVectorizer(

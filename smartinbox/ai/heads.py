@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +18,7 @@ from scipy import sparse
 from smartinbox.ai.corpus import Row
 
 FloatMatrix = npt.NDArray[np.float32]
-Features = sparse.csr_matrix | FloatMatrix
+Features: TypeAlias = sparse.csr_matrix | FloatMatrix
 
 # Urgency and sentiment are learned as ordered bands; the reported value is the expected value
 # over the bands (each band stands for the mean label of its training rows). This gives a
@@ -60,13 +60,15 @@ class LinearHead:
     centres: dict[str, float] = field(default_factory=dict)
 
     def proba(self, features: Features) -> FloatMatrix:
-        scores = np.asarray(features @ self.coef.T, dtype=np.float64) + self.intercept
+        scores: npt.NDArray[np.float64] = (
+            np.asarray(features @ self.coef.T, dtype=np.float64) + self.intercept
+        )
         if len(self.classes) == 2:
             positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
-            return np.stack([1.0 - positive, positive], axis=1).astype(np.float32)
+            return np.asarray(np.stack([1.0 - positive, positive], axis=1), dtype=np.float32)
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
-        return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+        return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float32)
 
     def expected_value(self, proba: FloatMatrix) -> FloatMatrix:
         weights = np.array([self.centres[c] for c in self.classes], dtype=np.float32)

@@ -42,7 +42,9 @@ _AMOUNT_RE = re.compile(
     re.IGNORECASE,
 )
 # {{Order Number}} (Bitext style) or {order_number} (single braces, common in macros).
-PLACEHOLDER_RE = re.compile(r"\{\{\s*(?P<double>[^{}]+?)\s*\}\}|\{(?P<single>[A-Za-z][\w ]{0,40})\}")
+PLACEHOLDER_RE = re.compile(
+    r"\{\{\s*(?P<double>[^{}]+?)\s*\}\}|\{(?P<single>[A-Za-z][\w ]{0,40})\}"
+)
 
 
 def _looks_like_identifier(value: str) -> bool:
@@ -53,7 +55,11 @@ def _looks_like_identifier(value: str) -> bool:
 def extract_entities(text: str, account_types: Iterable[str] = ()) -> dict[str, str]:
     """Identifiers and amounts the customer wrote, by entity type (first occurrence wins)."""
     found: dict[str, str] = {}
-    for kind, pattern in (("invoice", _INVOICE_RE), ("order", _ORDER_RE), ("tracking", _TRACKING_RE)):
+    for kind, pattern in (
+        ("invoice", _INVOICE_RE),
+        ("order", _ORDER_RE),
+        ("tracking", _TRACKING_RE),
+    ):
         for match in pattern.finditer(text):
             value = match.group("value").strip("-/")
             if _looks_like_identifier(value) and value not in found.values():
@@ -107,8 +113,8 @@ def templatize(reply: str, values: Mapping[str, str], source_message: str = "") 
     # Longest values first, so that "12345" inside "A-12345" is not replaced on its own.
     for kind, value in sorted(values.items(), key=lambda kv: -len(kv[1])):
         if kind in CANONICAL and value and len(value) >= 2:
-            pattern = _value_pattern(kind, value)
-            reply = pattern.sub(lambda _m, k=kind: "{{" + CANONICAL[k] + "}}", reply)
+            placeholder = "{{" + CANONICAL[kind] + "}}"
+            reply = _value_pattern(kind, value).sub(placeholder, reply)
     if source_message:
         copied = {m.group(0) for m in _IDENTIFIER_TOKEN.finditer(source_message)}
         reply = _IDENTIFIER_TOKEN.sub(
@@ -137,6 +143,7 @@ _INVOICE_LEAD = re.compile(
     r"\s*(?:number|no\.?|id|reference(?:\s+number)?)?\s*:?\s*#?\s*$",
     re.IGNORECASE,
 )
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|^\s*(?:[-*•]|\d+\.)\s+)$")
 _LIST_LINE = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+(?P<label>[^:\n{}]*?)\s*:?\s*$")
 
 
@@ -169,6 +176,8 @@ def _fill_line(line: str, values: Mapping[str, str], result: FilledReply) -> str
                 return None  # an enumerated example we cannot supply: drop the bullet
             result.neutralised.append(label)
             before, phrase = _neutral(kind, label, before)
+            if phrase and _SENTENCE_START.search(before):
+                phrase = phrase[0].upper() + phrase[1:]
             if kind in ("content", "list_item"):
                 result.content_gaps += 1
             out = [before, phrase]

@@ -83,7 +83,9 @@ def calibrate(prepared: PreparedCorpus) -> tuple[AcceptanceModel, dict[str, Any]
     support_hits: list[int] = []
     for i in prepared.test:
         row = prepared.rows[i]
-        if row.source not in ("bitext", "clinc") or (row.source == "clinc" and not row.out_of_scope):
+        if row.source not in ("bitext", "clinc") or (
+            row.source == "clinc" and not row.out_of_scope
+        ):
             continue
         neighbours = memory.search(prepared.embeddings[i], NEIGHBOURS)
         if not neighbours:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -104,5 +105,5 @@ class TriageModel:
         return results
 
 
-def _r(value: float | np.floating[object]) -> float:
+def _r(value: float | np.floating[Any]) -> float:
     return round(float(value), 4)

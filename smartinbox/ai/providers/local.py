@@ -89,9 +89,8 @@ class LocalEngine:
         if triage.out_of_scope:
             confidence *= OUT_OF_SCOPE_FACTOR
         confidence *= CONTENT_GAP_FACTOR**filled.content_gaps
-        evidence_rows = [choice.chosen] + [
-            n for n in neighbours if n.position != choice.chosen.position
-        ][: EVIDENCE - 1]
+        others = [n for n in neighbours if n.position != choice.chosen.position]
+        evidence_rows = [choice.chosen, *others[: EVIDENCE - 1]]
         return Suggestion(
             text=filled.text,
             confidence=round(min(max(confidence, 0.0), 1.0), 4),
