@@ -14,6 +14,9 @@ from typing import Any
 MIN_LETTERS = 4
 MIN_PROBABILITY = 0.5
 GIBBERISH_CUTOFF = 0.5
+# The gibberish head learned from English text; a sentence langid is sure about ("Hoe kan ik
+# mijn wachtwoord wijzigen?") is language even when its letters look unusual to that head.
+CONFIDENT = 0.9
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,11 @@ class LanguageDetector:
         letters = sum(ch.isalpha() for ch in text)
         if letters < MIN_LETTERS:
             return DetectedLanguage("und", 0.9)
-        if gibberish >= GIBBERISH_CUTOFF:
-            return DetectedLanguage("und", round(float(gibberish), 4))
         code, probability = self._identifier.classify(text)
         probability = float(probability)
-        if len(code) != 2 or probability < MIN_PROBABILITY:
+        valid = len(code) == 2
+        if gibberish >= GIBBERISH_CUTOFF and not (valid and probability >= CONFIDENT):
+            return DetectedLanguage("und", round(float(gibberish), 4))
+        if not valid or probability < MIN_PROBABILITY:
             return DetectedLanguage("und", round(max(1.0 - probability, 0.5), 4))
         return DetectedLanguage(str(code), round(probability, 4))

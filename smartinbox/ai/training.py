@@ -43,13 +43,14 @@ from smartinbox.ai.triage import TriageModel
 Progress = Callable[[str, float], None]
 
 # Feature variant per head, chosen by held-out measurement (benchmarks/engine_accuracy.py):
-# TF-IDF n-grams and MiniLM vectors together beat either alone on every head.
+# TF-IDF n-grams and MiniLM vectors together beat either alone on every head but gibberish,
+# where character n-grams alone do best (keyboard mashing has no meaning to embed).
 HEAD_VARIANTS = {
     "kind": "combined",
     "topic": "combined",
     "spam": "combined",
     "out_of_scope": "combined",
-    "gibberish": "combined",
+    "gibberish": "tfidf",
     "urgency": "combined",
     "sentiment": "combined",
 }

@@ -15,6 +15,11 @@ from smartinbox.ai.language import LanguageDetector
 
 OUT_OF_SCOPE_CUTOFF = 0.5
 OTHER_TOPIC = "other"
+# Every head except language learned from English text only. On other languages their answers
+# are guesses, and the confidence says so, so that such messages are reviewed rather than
+# trusted (e.g. not hidden as spam on the head's word alone).
+TRAINED_LANGUAGES = ("en", "und")
+OTHER_LANGUAGE_FACTOR = 0.5
 
 
 class TriageModel:
@@ -80,6 +85,16 @@ class TriageModel:
             # message called spam never reports a spam probability below one half by accident.
             spam = float((spam_p[i] + proba["kind"][i][kind_head.classes.index("spam")]) / 2)
             language = self.language.detect(text, float(gibberish_p[i]))
+            factor = 1.0 if language.code in TRAINED_LANGUAGES else OTHER_LANGUAGE_FACTOR
+            confidence = {
+                "kind": _r(proba["kind"][i][kind_i] * factor),
+                "topic": _r(topic_conf * factor),
+                "urgency": _r(proba["urgency"][i].max() * factor),
+                "sentiment": _r(proba["sentiment"][i].max() * factor),
+                "spam": _r(max(spam, 1.0 - spam) * factor),
+                "language": _r(language.confidence),
+                "out_of_scope": _r(max(oos_p[i], 1.0 - oos_p[i]) * factor),
+            }
             results.append(
                 Triage(
                     kind=kind,
@@ -89,15 +104,7 @@ class TriageModel:
                     spam=round(spam, 4),
                     language=language.code,
                     out_of_scope=out_of_scope,
-                    confidence={
-                        "kind": _r(proba["kind"][i][kind_i]),
-                        "topic": _r(topic_conf),
-                        "urgency": _r(proba["urgency"][i].max()),
-                        "sentiment": _r(proba["sentiment"][i].max()),
-                        "spam": _r(max(spam, 1.0 - spam)),
-                        "language": _r(language.confidence),
-                        "out_of_scope": _r(max(oos_p[i], 1.0 - oos_p[i])),
-                    },
+                    confidence=confidence,
                     model_version=model_version,
                     latency_ms=round(latency_ms, 3),
                 )

@@ -109,3 +109,15 @@ def test_subject_is_part_of_the_text(shared_engine: LocalEngine) -> None:
 
 def test_empty_batch(shared_engine: LocalEngine) -> None:
     assert shared_engine.analyze([]) == []
+
+
+def test_other_languages_are_triaged_with_low_confidence(shared_engine: LocalEngine) -> None:
+    english, dutch = shared_engine.analyze(
+        [
+            MessageInput("How can I change my password?"),
+            MessageInput("Hoe kan ik mijn wachtwoord wijzigen?"),
+        ]
+    )
+    assert dutch.language == "nl"
+    assert dutch.confidence["kind"] <= 0.5 < english.confidence["kind"]
+    assert dutch.confidence["language"] > 0.9

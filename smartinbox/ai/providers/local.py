@@ -28,6 +28,10 @@ FALLBACK_REPLY = (
     "Thank you for your message. We have received it and will get back to you as soon as we can."
 )
 FALLBACK_CONFIDENCE = 0.05
+# What a customer asks is at the top of a message; quoted threads and signatures follow. The
+# models see the first 2,000 characters (MiniLM reads ~128 tokens, about 500 characters,
+# anyway), which bounds analysis time for 64 KB bodies.
+MAX_ANALYSED_CHARS = 2000
 
 
 @dataclass
@@ -146,7 +150,7 @@ class LocalEngine:
 
 
 def _clean(text: str) -> str:
-    return normalise(strip_control(text))
+    return normalise(strip_control(text[: MAX_ANALYSED_CHARS * 2]))[:MAX_ANALYSED_CHARS]
 
 
 def _ms(started: float) -> float:
