@@ -21,7 +21,8 @@ DATA_DIR = Path(__file__).parent / "data"
 KINDS = ("complaint", "question", "urgent", "casual", "spam")
 HEADS = ("kind", "topic", "spam", "out_of_scope", "gibberish", "urgency", "sentiment")
 ALL_HEADS = frozenset(HEADS)
-NO_SMS_HEADS = frozenset({"kind", "spam"})
+# SMS chatter is neither a support topic nor labelled for tone; it trains these heads only.
+SMS_HEADS = frozenset({"kind", "spam"})
 
 # Weak urgency / sentiment priors for Bitext intents that describe a problem, not a wish.
 _PROBLEM_INTENTS = {
@@ -98,7 +99,7 @@ def _sms() -> Iterator[Row]:
         # Private SMS chatter is casual talk; it teaches the spam head what "not spam" looks like
         # in the same short, informal register as SMS spam.
         kind = "spam" if spam else "casual"
-        yield Row(row["text"], "sms", kind, "other", 0.05, 0.0, int(spam), 0, 0, NO_SMS_HEADS)
+        yield Row(row["text"], "sms", kind, "other", 0.05, 0.0, int(spam), 0, 0, SMS_HEADS)
 
 
 def _clinc() -> Iterator[Row]:

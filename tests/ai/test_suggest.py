@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import re
 
-from smartinbox.ai.engine import MemoryItem, MessageInput
+from smartinbox.ai.engine import MemoryItem, MessageInput, Suggestion
 from smartinbox.ai.providers.local import LocalEngine
 
 from .conftest import SEED_MESSAGES
 
 
-def _suggest(engine: LocalEngine, text: str, customer_name: str | None = None):  # type: ignore[no-untyped-def]
+def _suggest(engine: LocalEngine, text: str, customer_name: str | None = None) -> Suggestion:
     message = MessageInput(text, customer_name=customer_name)
     return engine.suggest(message, engine.analyze([message])[0])
 

@@ -65,12 +65,11 @@ class LocalEngine:
         started = time.perf_counter()
         texts = [_clean(m.text) for m in messages]
         embeddings = self.embedder.embed(texts) if self.triage_model.needs_embeddings else None
+        results = self.triage_model.triage(texts, embeddings, self.version, 0.0)
         # Batches share the cost; each message reports its share of the batch's time.
         per_message = (time.perf_counter() - started) * 1000 / len(texts)
-        results = self.triage_model.triage(texts, embeddings, self.version, per_message)
-        elapsed = (time.perf_counter() - started) * 1000 / len(texts)
         for result in results:
-            result.latency_ms = round(elapsed, 3)
+            result.latency_ms = round(per_message, 3)
         return results
 
     def suggest(self, message: MessageInput, triage: Triage) -> Suggestion:
