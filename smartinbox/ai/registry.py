@@ -1,0 +1,78 @@
+"""One loaded engine per models folder, shared by the web app and every worker thread.
+
+Loading costs about a second and a few hundred megabytes; the engine itself is safe to use from
+many threads (its reply memory takes a lock), so one instance per folder is enough. When the
+folder is retrained in place, the next call sees the new manifest and loads the new models.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from smartinbox.ai.artifacts import MANIFEST, ModelArtifactsError
+from smartinbox.ai.embedder import MiniLMEmbedder
+from smartinbox.ai.engine import Engine
+from smartinbox.ai.providers.local import LocalEngine
+from smartinbox.ai.training import Progress, ensure_models, load_local_engine
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    engine: LocalEngine
+    stamp: tuple[int, int]
+
+
+_lock = threading.Lock()
+_engines: dict[Path, _Loaded] = {}
+_embedder: MiniLMEmbedder | None = None
+
+
+def _manifest_stamp(models_dir: Path) -> tuple[int, int]:
+    try:
+        stat = (models_dir / MANIFEST).stat()
+    except FileNotFoundError as exc:
+        raise ModelArtifactsError(f"no trained models in {models_dir}; run training first") from exc
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def shared_embedder() -> MiniLMEmbedder:
+    global _embedder
+    with _lock:
+        if _embedder is None:
+            _embedder = MiniLMEmbedder()
+        return _embedder
+
+
+def get_engine(
+    models_dir: Path, *, train_if_missing: bool = False, progress: Progress | None = None
+) -> Engine:
+    """The engine for `models_dir`, loaded once and shared.
+
+    Raises `ModelArtifactsError` when the folder holds no models, unless `train_if_missing`.
+    """
+    return get_local_engine(models_dir, train_if_missing=train_if_missing, progress=progress)
+
+
+def get_local_engine(
+    models_dir: Path, *, train_if_missing: bool = False, progress: Progress | None = None
+) -> LocalEngine:
+    key = Path(models_dir).resolve()
+    if train_if_missing:
+        ensure_models(key, progress)
+    embedder = shared_embedder()
+    with _lock:
+        stamp = _manifest_stamp(key)
+        loaded = _engines.get(key)
+        if loaded is None or loaded.stamp != stamp:
+            # Loading under the lock: two threads asking at once must not load twice.
+            loaded = _Loaded(load_local_engine(key, embedder=embedder), stamp)
+            _engines[key] = loaded
+        return loaded.engine
+
+
+def clear_engines() -> None:
+    """Forget every loaded engine (the next call loads again); for tests and reloads."""
+    with _lock:
+        _engines.clear()

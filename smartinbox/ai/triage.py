@@ -1,0 +1,116 @@
+"""From head probabilities to `Triage` records: the decision rules on top of the learned heads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from smartinbox.ai.embedder import FloatMatrix
+from smartinbox.ai.engine import Triage
+from smartinbox.ai.features import TfidfFeaturizer, assemble, style_matrix
+from smartinbox.ai.heads import LinearHead
+from smartinbox.ai.language import LanguageDetector
+
+OUT_OF_SCOPE_CUTOFF = 0.5
+OTHER_TOPIC = "other"
+# Every head except language learned from English text only. On other languages their answers
+# are guesses, and the confidence says so, so that such messages are reviewed rather than
+# trusted (e.g. not hidden as spam on the head's word alone).
+TRAINED_LANGUAGES = ("en", "und")
+OTHER_LANGUAGE_FACTOR = 0.5
+
+
+class TriageModel:
+    def __init__(
+        self,
+        featurizer: TfidfFeaturizer,
+        heads: Mapping[str, LinearHead],
+        language: LanguageDetector | None = None,
+    ) -> None:
+        self.featurizer = featurizer
+        self.heads = dict(heads)
+        self.language = language or LanguageDetector()
+        self.needs_embeddings = any(h.variant != "tfidf" for h in self.heads.values())
+
+    def probabilities(
+        self, texts: Sequence[str], embeddings: FloatMatrix | None
+    ) -> dict[str, FloatMatrix]:
+        tfidf = (
+            self.featurizer.transform(texts)
+            if any(h.variant != "minilm" for h in self.heads.values())
+            else None
+        )
+        style = style_matrix(texts)
+        matrices = {}
+        out = {}
+        for name, head in self.heads.items():
+            if head.variant not in matrices:
+                matrices[head.variant] = assemble(head.variant, tfidf, embeddings, style)
+            out[name] = head.proba(matrices[head.variant])
+        return out
+
+    def topics(self, texts: Sequence[str], embeddings: FloatMatrix | None) -> list[str]:
+        head = self.heads["topic"]
+        proba = self.probabilities(texts, embeddings)["topic"]
+        return [head.classes[i] for i in proba.argmax(axis=1)]
+
+    def triage(
+        self,
+        texts: Sequence[str],
+        embeddings: FloatMatrix | None,
+        model_version: str,
+        latency_ms: float,
+    ) -> list[Triage]:
+        proba = self.probabilities(texts, embeddings)
+        kind_head, topic_head = self.heads["kind"], self.heads["topic"]
+        urgency = self.heads["urgency"].expected_value(proba["urgency"])
+        sentiment = self.heads["sentiment"].expected_value(proba["sentiment"])
+        spam_p = self.heads["spam"].positive(proba["spam"])
+        oos_p = self.heads["out_of_scope"].positive(proba["out_of_scope"])
+        gibberish_p = self.heads["gibberish"].positive(proba["gibberish"])
+        results = []
+        for i, text in enumerate(texts):
+            kind_i = int(np.argmax(proba["kind"][i]))
+            kind = kind_head.classes[kind_i]
+            topic_i = int(np.argmax(proba["topic"][i]))
+            topic, topic_conf = topic_head.classes[topic_i], float(proba["topic"][i][topic_i])
+            out_of_scope = bool(oos_p[i] >= OUT_OF_SCOPE_CUTOFF)
+            # Junk and out-of-scope requests have no support topic, whatever their words suggest.
+            if kind == "spam" or out_of_scope:
+                topic = OTHER_TOPIC
+                topic_conf = float(max(proba["kind"][i][kind_i], oos_p[i]))
+            # The kind head also predicts "spam"; the two estimates are averaged so that a
+            # message called spam never reports a spam probability below one half by accident.
+            spam = float((spam_p[i] + proba["kind"][i][kind_head.classes.index("spam")]) / 2)
+            language = self.language.detect(text, float(gibberish_p[i]))
+            factor = 1.0 if language.code in TRAINED_LANGUAGES else OTHER_LANGUAGE_FACTOR
+            confidence = {
+                "kind": _r(proba["kind"][i][kind_i] * factor),
+                "topic": _r(topic_conf * factor),
+                "urgency": _r(proba["urgency"][i].max() * factor),
+                "sentiment": _r(proba["sentiment"][i].max() * factor),
+                "spam": _r(max(spam, 1.0 - spam) * factor),
+                "language": _r(language.confidence),
+                "out_of_scope": _r(max(oos_p[i], 1.0 - oos_p[i]) * factor),
+            }
+            results.append(
+                Triage(
+                    kind=kind,
+                    topic=topic,
+                    urgency=round(float(np.clip(urgency[i], 0.0, 1.0)), 4),
+                    sentiment=round(float(np.clip(sentiment[i], -1.0, 1.0)), 4),
+                    spam=round(spam, 4),
+                    language=language.code,
+                    out_of_scope=out_of_scope,
+                    confidence=confidence,
+                    model_version=model_version,
+                    latency_ms=round(latency_ms, 3),
+                )
+            )
+        return results
+
+
+def _r(value: float | np.floating[Any]) -> float:
+    return round(float(value), 4)

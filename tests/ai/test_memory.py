@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import numpy as np
+
+from smartinbox.ai.memory import ReplyMemory, StoredReply
+
+
+def _entry(n: int, source: str = "seed", topic: str = "order") -> StoredReply:
+    return StoredReply(f"message {n}", f"reply {n}", f"reply {n}", source, f"r{n}", topic)
+
+
+def _unit(*values: float) -> np.ndarray:
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_search_ranks_by_cosine_similarity() -> None:
+    memory = ReplyMemory(3)
+    memory.add(
+        [_entry(0), _entry(1), _entry(2)],
+        np.stack([_unit(1, 0, 0), _unit(0, 1, 0), _unit(1, 1, 0)]),
+    )
+    found = memory.search(_unit(1, 0.1, 0), k=2)
+    assert [n.entry.ref_id for n in found] == ["r0", "r2"]
+    assert found[0].similarity > found[1].similarity
+
+
+def test_near_duplicate_supersedes_the_older_entry() -> None:
+    memory = ReplyMemory(3)
+    memory.add([_entry(0)], np.stack([_unit(1, 0, 0)]))
+    memory.add([_entry(1, "agent_reply")], np.stack([_unit(1, 0.01, 0)]))
+    assert len(memory) == 1
+    assert [n.entry.ref_id for n in memory.search(_unit(1, 0, 0), k=5)] == ["r1"]
+
+
+def test_within_a_batch_the_later_item_wins() -> None:
+    memory = ReplyMemory(3)
+    memory.add([_entry(0), _entry(1)], np.stack([_unit(0, 0, 1), _unit(0, 0.01, 1)]))
+    assert [n.entry.ref_id for n in memory.search(_unit(0, 0, 1))] == ["r1"]
+
+
+def test_seed_entries_can_keep_duplicates_and_memory_grows() -> None:
+    memory = ReplyMemory(3)
+    vectors = np.repeat(_unit(1, 0, 0)[None, :], 600, axis=0)
+    memory.add([_entry(i) for i in range(600)], vectors, supersede=False)
+    assert len(memory) == 600 and memory.total == 600
+    assert len(memory.search(_unit(1, 0, 0), k=5)) == 5
+
+
+def test_empty_memory_finds_nothing() -> None:
+    assert ReplyMemory(3).search(_unit(1, 0, 0)) == []

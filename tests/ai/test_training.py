@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smartinbox.ai.artifacts import MANIFEST, ModelArtifactsError, sha256_bytes
+from smartinbox.ai.embedder import MiniLMEmbedder, ModelIntegrityError, verify_model_file
+from smartinbox.ai.training import ensure_models, load_local_engine, train_default_models
+
+
+def test_manifest_lists_checksummed_files_rows_and_metrics(
+    models_path: Path, manifest: dict[str, Any]
+) -> None:
+    on_disk = json.loads((models_path / MANIFEST).read_text())
+    assert on_disk["version"] == manifest["version"]
+    assert manifest["version"].startswith("local-")
+    for name, digest in manifest["files"].items():
+        assert sha256_bytes((models_path / name).read_bytes()) == digest
+    assert set(manifest["rows"]) == {"bitext", "sms", "clinc", "handwritten"}
+    assert manifest["rows"]["bitext"] == 4514
+    assert manifest["created_at"]
+    metrics = manifest["metrics"]
+    assert metrics["kind"]["macro_f1"] > 0.85
+    assert metrics["topic"]["accuracy"] > 0.9
+    assert metrics["out_of_scope"]["recall"] > 0.85
+    assert metrics["reply_acceptance"]["auc"] > 0.8
+
+
+def test_load_gives_the_manifest_version(models_path: Path, manifest: dict[str, Any]) -> None:
+    assert load_local_engine(models_path).version == manifest["version"]
+
+
+def test_tampered_file_is_refused(models_path: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "models"
+    shutil.copytree(models_path, copy)
+    heads = copy / "heads.json"
+    heads.write_text(heads.read_text().replace("combined", "tfidf", 1))
+    with pytest.raises(ModelArtifactsError, match="checksum"):
+        load_local_engine(copy)
+
+
+def test_missing_models_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(ModelArtifactsError, match="no trained models"):
+        load_local_engine(tmp_path / "nothing-here")
+
+
+def test_embedding_model_checksum_is_verified(tmp_path: Path) -> None:
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not the model")
+    with pytest.raises(ModelIntegrityError, match="SHA-256"):
+        verify_model_file(fake, "0" * 64)
+    with pytest.raises(ModelIntegrityError):
+        MiniLMEmbedder(model_path=fake)
+
+
+def test_training_is_deterministic(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    first = train_default_models(tmp_path / "a", sample_per_stratum=12, embedder=embedder)
+    second = train_default_models(tmp_path / "b", sample_per_stratum=12, embedder=embedder)
+    assert first["files"] == second["files"]
+    assert first["version"] == second["version"]
+    assert first["metrics"] == second["metrics"]
+
+
+def test_ensure_models_trains_only_when_missing(
+    tmp_path: Path, models_path: Path, manifest: dict[str, Any]
+) -> None:
+    existing = tmp_path / "existing"
+    shutil.copytree(models_path, existing)
+    stamp = (existing / MANIFEST).stat().st_mtime_ns
+    assert ensure_models(existing)["version"] == manifest["version"]
+    assert (existing / MANIFEST).stat().st_mtime_ns == stamp
+
+
+def test_retraining_replaces_the_folder_atomically(
+    tmp_path: Path, embedder: MiniLMEmbedder
+) -> None:
+    target = tmp_path / "models"
+    stages: list[str] = []
+    train_default_models(target, sample_per_stratum=8, embedder=embedder)
+    (target / "stray.txt").write_text("left from an old run")
+    train_default_models(
+        target, lambda stage, _f: stages.append(stage), sample_per_stratum=8, embedder=embedder
+    )
+    assert not (target / "stray.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+    assert stages[-1] == "done" and "writing models" in stages
