@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from smartinbox.ai.artifacts import MANIFEST
 from smartinbox.ai.embedder import MiniLMEmbedder
 from smartinbox.ai.providers.local import LocalEngine
-from smartinbox.ai.training import load_local_engine, train_default_models
+from smartinbox.ai.training import load_local_engine
 
 SEED_MESSAGES = {
     "complaint": "This is the third time my payment failed, what's going on??",
@@ -26,12 +28,9 @@ def embedder() -> MiniLMEmbedder:
 
 
 @pytest.fixture(scope="session")
-def trained(
-    tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder
-) -> tuple[Path, dict[str, Any]]:
-    models_dir = tmp_path_factory.mktemp("ai") / "models"
-    manifest = train_default_models(models_dir, embedder=embedder)
-    return models_dir, manifest
+def trained(models_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The session's trained models (tests/conftest.py trains them once per code version)."""
+    return models_dir, json.loads((models_dir / MANIFEST).read_text())
 
 
 @pytest.fixture(scope="session")
