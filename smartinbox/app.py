@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
@@ -18,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from smartinbox import errors, health
 from smartinbox.config import Settings, get_settings
 from smartinbox.inbox.endpoints import router as inbox_router
+from smartinbox.limits import LoginThrottle
 from smartinbox.logging_setup import setup_logging
 from smartinbox.web import filters as web_filters
 from smartinbox.web.views import router as web_router
@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         version="0.1.0",
         description="AI-augmented customer-support inbox: ingest, triage, suggestions, feedback.",
         lifespan=lifespan,
+        # Enforced while the body streams in, so chunked uploads are cut off too.
+        max_body_size=settings.max_request_bytes,
     )
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
@@ -70,19 +72,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     ) -> Response:
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > settings.max_request_bytes:
-            response: Response = JSONResponse(
-                {
-                    "detail": {
-                        "code": "payload_too_large",
-                        "message": f"request body over {settings.max_request_bytes} bytes",
-                    }
-                },
-                status_code=413,
-            )
-        else:
-            response = await call_next(request)
+        response = await call_next(request)
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -108,6 +98,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.state.login_throttle = LoginThrottle(settings.login_max_attempts, settings.login_window_s)
     app.include_router(health.router)
     app.include_router(inbox_router)
     app.include_router(web_router)

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
             "data folder. Required (and must not be a placeholder) in production."
         ),
     )
+    login_max_attempts: int = Field(
+        10, ge=1, description="Failed logins allowed per client and e-mail within the login window."
+    )
+    login_window_s: int = Field(
+        300, ge=1, description="Seconds over which failed logins are counted for throttling."
+    )
     session_max_age_s: int = Field(
         8 * 3600, ge=60, description="Seconds a UI login session stays valid."
     )

@@ -16,7 +16,7 @@ from smartinbox.auth import repository as auth_repo
 from smartinbox.auth import service as auth_service
 from smartinbox.auth.security import same
 from smartinbox.config import Settings
-from smartinbox.db import begin_write, session_factory
+from smartinbox.db import session_scope
 from smartinbox.kit.errors import Forbidden, Unauthorized
 from smartinbox.models import User
 
@@ -32,17 +32,10 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    session = session_factory(request.app.state.settings)()
-    if request.method in UNSAFE_METHODS:
-        begin_write(session)
-    try:
+    with session_scope(
+        request.app.state.settings, write=request.method in UNSAFE_METHODS
+    ) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -40,11 +40,15 @@ def _page(request: Request, status: int, title: str, message: str) -> Response:
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     if wants_html(request):
         if isinstance(exc, Unauthorized):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return _page(request, exc.status_code, exc.code.replace("_", " ").capitalize(), exc.message)
+        page = _page(request, exc.status_code, exc.code.replace("_", " ").capitalize(), exc.message)
+        if headers:
+            page.headers.update(headers)
+        return page
     return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
 

@@ -69,14 +69,9 @@ def _new_message(data: MessageIn, body: str, subject: str, source: str) -> Messa
     )
 
 
-def ingest(
-    session: Session, settings: Settings, data: MessageIn, *, source: str = "api"
+def _insert(
+    session: Session, data: MessageIn, body: str, subject: str, source: str
 ) -> IngestResult:
-    """Store one message; the same (channel, external_id) again returns the first one."""
-    body, subject = _check(data, settings)
-    existing = repo.find_message(session, data.channel, data.external_id)
-    if existing is not None:
-        return IngestResult(existing, False)
     message = _new_message(data, body, subject, source)
     if data.customer and (data.customer.email or data.customer.name):
         message.customer = repo.get_or_create_customer(
@@ -86,6 +81,17 @@ def ingest(
     if created:
         repo.add_event(session, message.id, "received", None, source=source)
     return IngestResult(message, created)
+
+
+def ingest(
+    session: Session, settings: Settings, data: MessageIn, *, source: str = "api"
+) -> IngestResult:
+    """Store one message; the same (channel, external_id) again returns the first one."""
+    body, subject = _check(data, settings)
+    existing = repo.find_message(session, data.channel, data.external_id)
+    if existing is not None:
+        return IngestResult(existing, False)
+    return _insert(session, data, body, subject, source)
 
 
 def ingest_batch(
@@ -108,16 +114,9 @@ def ingest_batch(
         if key in seen:  # the same message twice in one batch
             results.append(IngestResult(seen[key], False))
             continue
-        message = _new_message(item, body, subject, source)
-        if item.customer and (item.customer.email or item.customer.name):
-            message.customer = repo.get_or_create_customer(
-                session, item.customer.email, _clean(item.customer.name or "", "customer.name")
-            )
-        message, created = repo.insert_message_once(session, message)
-        if created:
-            repo.add_event(session, message.id, "received", None, source=source)
-        seen[key] = message
-        results.append(IngestResult(message, created))
+        result = _insert(session, item, body, subject, source)
+        seen[key] = result.message
+        results.append(result)
     return results
 
 

@@ -57,6 +57,10 @@ class TooManyRequests(DomainError):
     status_code = 429
     code = "too_many_requests"
 
+    def __init__(self, message: str, *, retry_after: int = 60, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.retry_after = retry_after
+
 
 class Unavailable(DomainError):
     """The database or queue is unreachable or busy: the client should retry."""

@@ -69,15 +69,20 @@ def login(
 ) -> Response:
     if not same(request.session.get("csrf"), csrf_token_):
         raise Forbidden("the form expired; reload the page and try again", field="csrf_token")
+    throttle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    throttle.check(client, email)
     try:
         user = auth_service.authenticate(session, email, password)
     except DomainError as exc:
+        throttle.failed(client, email)
         return render(
             request,
             "login.html",
             {"next": _safe_next(next), "error": exc.message, "email": email},
             status=401,
         )
+    throttle.succeeded(client, email)
     request.session.clear()
     request.session["user_id"] = user.id
     request.session["csrf"] = new_csrf_token()
