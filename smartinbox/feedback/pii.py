@@ -15,7 +15,7 @@ CARD = "[card]"
 
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _CARD_RE = re.compile(r"(?<![\w])\d(?:[ -]?\d){12,18}(?![\w])")
-_PHONE_RE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d ().\-/]{6,}\d(?![\w])")
+_PHONE_RE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d{1,4}\)?(?:[ .\-]?\(?\d{2,4}\)?){2,5}(?![\w])")
 
 
 def luhn_ok(digits: str) -> bool:
