@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -101,8 +102,6 @@ def test_atomic_file_is_discarded_on_error(tmp_path: Path) -> None:
         raise RuntimeError("database went away")
 
     target = tmp_path / "x.csv"
-    try:
+    with pytest.raises(RuntimeError):
         write_csv(rows(), ["id"], target)
-    except RuntimeError:
-        pass
     assert list(tmp_path.iterdir()) == []
