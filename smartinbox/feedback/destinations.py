@@ -43,6 +43,7 @@ def _to_folder(folder: Path, file: Path) -> str:
 
 def _to_s3(settings: Settings, url: str, file: Path) -> str:
     import boto3
+    from boto3.exceptions import Boto3Error
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
@@ -56,7 +57,7 @@ def _to_s3(settings: Settings, url: str, file: Path) -> str:
     )
     try:
         client.upload_file(str(file), bucket, key)  # multipart for large files, streamed from disk
-    except (BotoCoreError, ClientError) as exc:
+    except (Boto3Error, BotoCoreError, ClientError) as exc:
         raise DeliveryFailed(f"upload to s3://{bucket}/{key} failed: {exc}") from exc
     return f"s3://{bucket}/{key}"
 
