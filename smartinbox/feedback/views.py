@@ -68,7 +68,7 @@ def _filters(
     except ValueError as exc:
         raise ValidationFailed("since must be a date like 2026-01-31", field="since") from exc
     return ReplayFilters(
-        feedback=feedback if feedback in ("yes", "no") else None,  # type: ignore[arg-type]
+        feedback=feedback if feedback in ("yes", "no") else None,
         topic=topic or None,
         version=version or None,
         since=parsed,
