@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,14 +21,21 @@ CORRECTION = "I'm sorry about the double charge on order 8812. I refunded the ex
 def _message(server: LiveServer, actor: Actor) -> int:
     r = httpx.post(
         server.url + "/api/messages",
-        json={"channel": "web", "external_id": "fb-1", "subject": "Charged twice", "body": QUESTION},
+        json={
+            "channel": "web",
+            "external_id": "fb-1",
+            "subject": "Charged twice",
+            "body": QUESTION,
+        },
         headers=actor.headers,
     )
     assert r.status_code == 201, r.text
     mid = int(r.json()["id"])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if httpx.get(f"{server.url}/api/messages/{mid}", headers=actor.headers).json()["suggestion"]:
+        if httpx.get(f"{server.url}/api/messages/{mid}", headers=actor.headers).json()[
+            "suggestion"
+        ]:
             return mid
         time.sleep(0.2)
     pytest.fail("no suggestion from the embedded worker")
@@ -56,7 +64,9 @@ def test_rate_reply_replay_improve_explain_export(
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # the reply is captured by a job of the embedded worker
-        rows = httpx.get(live_server.url + "/api/feedback-replay?feedback=no", headers=admin.headers).json()
+        rows = httpx.get(
+            live_server.url + "/api/feedback-replay?feedback=no", headers=admin.headers
+        ).json()
         if rows["total"] and rows["items"][0]["agent_reply"]:
             break
         time.sleep(0.2)
@@ -89,7 +99,9 @@ def test_rate_reply_replay_improve_explain_export(
     with page.expect_download() as info:
         page.click("#export-feedback button[type=submit]")
     download = info.value
-    assert download.suggested_filename.startswith("feedback-") and download.suggested_filename.endswith(".csv")
-    text = open(download.path(), encoding="utf-8-sig").read()
+    assert download.suggested_filename.startswith(
+        "feedback-"
+    ) and download.suggested_filename.endswith(".csv")
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert "8812" in text and CORRECTION in text
     assert page.errors == []
