@@ -234,8 +234,8 @@ class Settings(BaseSettings):
         6 * 3600,
         ge=1,
         description=(
-            "Seconds to wait for a fine-tuning job before recording it as still running; the next "
-            "retraining run checks on it again."
+            "Seconds a retraining run waits for its fine-tuning job; after that the run ends and "
+            "the job stays recorded with its last status."
         ),
     )
 
