@@ -16,6 +16,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from smartinbox import errors, health
 from smartinbox.config import Settings, get_settings
+from smartinbox.feedback.endpoints import router as feedback_router
+from smartinbox.feedback.views import router as feedback_views
 from smartinbox.inbox.endpoints import router as inbox_router
 from smartinbox.limits import LoginThrottle
 from smartinbox.logging_setup import setup_logging
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.state.login_throttle = LoginThrottle(settings.login_max_attempts, settings.login_window_s)
     app.include_router(health.router)
     app.include_router(inbox_router)
+    app.include_router(feedback_router)
+    app.include_router(feedback_views)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app

@@ -10,7 +10,9 @@ from rich.console import Console
 
 from smartinbox.auth.cli import tokens_app, users_app
 from smartinbox.config import Settings, get_settings
+from smartinbox.feedback.cli import export_app, retrain_command
 from smartinbox.inbox.cli import import_command, seed_command
+from smartinbox.versions.cli import versions_app
 
 app = typer.Typer(help="SmartInbox: an AI-augmented support inbox.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -21,7 +23,10 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(models_app, name="models")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(export_app, name="export")
+app.add_typer(versions_app, name="versions")
 app.command("seed")(seed_command)
+app.command("retrain")(retrain_command)
 app.command("import")(import_command)
 console = Console()
 

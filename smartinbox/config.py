@@ -120,6 +120,125 @@ class Settings(BaseSettings):
         20.0, ge=0, description="Seconds a graceful shutdown waits for running jobs to finish."
     )
 
+    # The learning loop: feedback, training data, exports and retraining.
+    feedback_instant_learning: bool = Field(
+        True,
+        description=(
+            "Add each agent-approved or agent-written reply to the live reply memory as soon as it "
+            "is captured, so the next similar message can use it before any retraining."
+        ),
+    )
+    training_near_duplicate_ratio: float = Field(
+        0.9,
+        ge=0.5,
+        le=1.0,
+        description=(
+            "Two completions for the same customer message whose similarity (0-1) reaches this "
+            "are merged into one training example with a higher weight."
+        ),
+    )
+    export_redact_pii: bool = Field(
+        True,
+        description=(
+            "Redact e-mail addresses, phone numbers and card numbers in exports and in retraining "
+            "datasets that leave the machine (the CLI's --no-redact-pii overrides it per export)."
+        ),
+    )
+    export_dir: Path | None = Field(
+        None,
+        description="Folder for exports and retraining datasets. Defaults to <data_dir>/exports.",
+    )
+    finetune_min_examples: int = Field(
+        10,
+        ge=1,
+        description="Fewest examples a fine-tuning JSONL may have (OpenAI requires at least 10).",
+    )
+    finetune_max_tokens_per_example: int = Field(
+        65536,
+        ge=256,
+        description=(
+            "Largest token count of one training example; longer examples are dropped from the "
+            "JSONL (the context limit of the model being fine-tuned)."
+        ),
+    )
+    retrain_enabled: bool = Field(
+        True, description="Run scheduled retraining. Off: only `smartinbox retrain` retrains."
+    )
+    retrain_schedule: str = Field(
+        "0 3 * * 0",
+        description=(
+            "When scheduled retraining runs: a cron expression (minute hour day month weekday) "
+            "in UTC; the default is weekly, Sunday 03:00."
+        ),
+    )
+    retrain_provider: Literal["local", "openai"] = Field(
+        "local",
+        description=(
+            "What retraining produces: 'local' retrains the offline models and reply memory; "
+            "'openai' starts a fine-tuning job on an OpenAI-compatible API."
+        ),
+    )
+    retrain_min_not_useful: int = Field(
+        5,
+        ge=0,
+        description=(
+            "A prompt is among the worst-performing when its messages drew more than this many "
+            "'not useful' ratings; those prompts (plus answered auto-snoozed messages) form the "
+            "retraining dataset."
+        ),
+    )
+    retrain_destination: str = Field(
+        "",
+        description=(
+            "Where retraining datasets are exported: empty for the export folder, a folder path, "
+            "s3://bucket/prefix for an S3-compatible bucket, or mailto:address to e-mail them."
+        ),
+    )
+    s3_endpoint_url: str | None = Field(
+        None,
+        description=(
+            "Endpoint of an S3-compatible store (MinIO, Ceph, R2). Empty: AWS S3. Credentials come "
+            "from the usual AWS environment variables or files."
+        ),
+    )
+    s3_region: str = Field("us-east-1", description="Region of the S3 bucket.")
+    smtp_host: str = Field("localhost", description="SMTP server that sends e-mailed exports.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server needs one.")
+    smtp_password: str | None = Field(None, description="SMTP password, if the server needs one.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field(
+        "smartinbox@localhost", description="Sender address of e-mailed exports."
+    )
+    smtp_max_attachment_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1024,
+        description="Largest dataset sent as an e-mail attachment; larger ones fail with a clear error.",
+    )
+    finetune_base_url: str | None = Field(
+        None,
+        description=(
+            "Base URL of the OpenAI-compatible API used for fine-tuning. Empty: OpenAI's own API."
+        ),
+    )
+    finetune_api_key: str | None = Field(
+        None, description="API key for fine-tuning (falls back to the OPENAI_API_KEY variable)."
+    )
+    finetune_base_model: str = Field(
+        "gpt-4o-mini-2024-07-18", description="Model that fine-tuning jobs start from."
+    )
+    finetune_poll_interval_s: float = Field(
+        30.0, gt=0, description="Seconds between status checks of a running fine-tuning job."
+    )
+    finetune_timeout_s: int = Field(
+        6 * 3600,
+        ge=1,
+        description=(
+            "Seconds a retraining run waits for its fine-tuning job; after that the run ends and "
+            "the job stays recorded with its last status."
+        ),
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres(cls, value: str) -> str:
@@ -150,6 +269,9 @@ class Settings(BaseSettings):
 
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.resolved_data_dir() / "models"
+
+    def resolved_export_dir(self) -> Path:
+        return self.export_dir or self.resolved_data_dir() / "exports"
 
     def resolved_secret_key(self) -> str:
         placeholders = {"", "changeme", "change-me", "secret", "dev"}

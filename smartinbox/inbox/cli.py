@@ -42,6 +42,13 @@ def seed_command(
         int, typer.Option(help="Also generate N realistic messages over past weeks.")
     ] = 0,
     days: Annotated[int, typer.Option(help="Spread generated messages over this many days.")] = 30,
+    with_feedback: Annotated[
+        bool,
+        typer.Option(
+            "--with-feedback",
+            help="Analyse now, then add ratings, agent replies and overrides to seeded messages.",
+        ),
+    ] = False,
 ) -> None:
     """Insert demo messages of every kind through the normal ingest path (idempotent)."""
     configure_queue()
@@ -70,6 +77,16 @@ def seed_command(
     console.print(
         f"seeded {created} new message(s); {existing} already present. Analysis is queued."
     )
+    if with_feedback:
+        from smartinbox.feedback.seed import add_feedback
+        from smartinbox.worker import drain
+
+        console.print(f"analysed {drain()} job(s) now, so every message has a suggestion")
+        counts = add_feedback(get_settings())
+        console.print(
+            "feedback added: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
+        )
 
 
 def import_command(

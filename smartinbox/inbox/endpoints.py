@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
+from smartinbox.feedback.tasks import capture_message
 from smartinbox.inbox import service
 from smartinbox.inbox.schemas import (
     AgentReplyOut,
@@ -97,4 +98,6 @@ def get_message(message_id: int, session: SessionDep, _user: CurrentUser) -> Mes
 
 @router.post("/{message_id}/reply", response_model=AgentReplyOut, status_code=201)
 def reply(message_id: int, data: ReplyIn, session: SessionDep, user: CurrentUser) -> AgentReplyOut:
-    return AgentReplyOut.model_validate(service.record_reply(session, message_id, data.text, user))
+    sent = service.record_reply(session, message_id, data.text, user)
+    enqueue(session, capture_message, message_id)  # replay row and training data
+    return AgentReplyOut.model_validate(sent)

@@ -8,6 +8,7 @@ from smartinbox.models.feedback import (
     Feedback,
     FeedbackReplayLog,
     TrainingExample,
+    TrainingExampleSource,
     TrainingPrompt,
 )
 from smartinbox.models.inbox import (
@@ -41,6 +42,7 @@ __all__ = [
     "StressTestLog",
     "StressTestRun",
     "TrainingExample",
+    "TrainingExampleSource",
     "TrainingPrompt",
     "User",
 ]

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,7 +56,18 @@ class FeedbackReplayLog(IdMixin, CreatedMixin, Base):
     """Customer message, AI reply, agent reply and rating, side by side (the seed's table)."""
 
     __tablename__ = "feedback_replay_log"
-    __table_args__ = (CheckConstraint("feedback IN ('yes','no')", name="feedback"),)
+    __table_args__ = (
+        CheckConstraint("feedback IN ('yes','no')", name="feedback"),
+        # Rows captured from the inbox flow: one per suggestion, so re-running a capture updates it.
+        Index(
+            "uq_feedback_replay_log_message_ai_reply",
+            "message_id",
+            "ai_reply_id",
+            unique=True,
+            sqlite_where=sql_text("message_id IS NOT NULL"),
+            postgresql_where=sql_text("message_id IS NOT NULL"),
+        ),
+    )
 
     message_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("messages.id", ondelete="SET NULL"), index=True
@@ -132,3 +153,23 @@ class TrainingExample(IdMixin, CreatedMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class TrainingExampleSource(IdMixin, CreatedMixin, Base):
+    """Where a (merged) training example came from: one row per message or replay row.
+
+    Keeps merging idempotent (capturing the same message twice changes nothing) and makes the
+    example's "not useful" count traceable to the ratings behind it.
+    """
+
+    __tablename__ = "training_example_sources"
+    __table_args__ = (UniqueConstraint("example_id", "source_key"),)
+
+    example_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("training_examples.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    source_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    message_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("messages.id", ondelete="SET NULL"), index=True
+    )
+    not_useful: Mapped[int] = mapped_column(Integer, default=0, nullable=False)

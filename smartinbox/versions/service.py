@@ -42,3 +42,33 @@ def live_version(
             raise
         return found
     return version
+
+
+def next_tag(session: Session) -> str:
+    """The next minor version after the highest vMAJOR.MINOR tag (v1.0 -> v1.1)."""
+    best = (1, 0)
+    for tag in session.scalars(select(AssistantVersion.version_tag)):
+        major, _, minor = tag.lstrip("v").partition(".")
+        if major.isdigit() and minor.isdigit():
+            best = max(best, (int(major), int(minor)))
+    return f"v{best[0]}.{best[1] + 1}"
+
+
+def promote(session: Session, tag: str) -> AssistantVersion:
+    """Make a candidate live by hand; the previous live version is retired."""
+    from smartinbox.kit.errors import Conflict, NotFound
+
+    version = session.scalar(select(AssistantVersion).where(AssistantVersion.version_tag == tag))
+    if version is None:
+        raise NotFound(f"assistant version {tag!r} does not exist", field="tag")
+    if version.status == "live":
+        return version
+    if version.status != "candidate":
+        raise Conflict(f"{tag} is {version.status}; only a candidate can be promoted", field="tag")
+    for live in session.scalars(select(AssistantVersion).where(AssistantVersion.status == "live")):
+        live.status = "retired"
+    session.flush()
+    version.status = "live"
+    version.promoted_at = utcnow()
+    session.flush()
+    return version

@@ -11,10 +11,12 @@ from pydantic import ValidationError
 from smartinbox.auth import service as auth_service
 from smartinbox.auth.security import new_csrf_token, same
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
+from smartinbox.feedback.tasks import capture_message
 from smartinbox.inbox import service as inbox_service
 from smartinbox.inbox.schemas import MessageFilters
 from smartinbox.kit.errors import DomainError, Forbidden, ValidationFailed
 from smartinbox.models import User
+from smartinbox.worker import enqueue
 
 router = APIRouter(include_in_schema=False)
 
@@ -154,4 +156,5 @@ def send_reply(
     message_id: int, session: SessionDep, user: CurrentUser, text: Annotated[str, Form()]
 ) -> RedirectResponse:
     inbox_service.record_reply(session, message_id, text, user)
+    enqueue(session, capture_message, message_id)  # replay row and training data
     return RedirectResponse(f"/messages/{message_id}", status_code=303)

@@ -1,0 +1,101 @@
+"""The `local` retraining provider: retrain the offline models and rebuild the reply memory.
+
+A candidate lives in its own folder (<data_dir>/versions/<tag>/): the trained models, and the
+reply memory rebuilt from every reply agents wrote or approved. Nothing the live version uses
+is touched, so a candidate can be evaluated side by side and promoted or thrown away.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from smartinbox.ai.engine import Engine, MemoryItem
+from smartinbox.config import Settings
+from smartinbox.feedback import repository as repo
+from smartinbox.feedback.dataset import file_sha256
+from smartinbox.feedback.training import is_junk
+
+Progress = Callable[[str, float], None]
+MEMORY_FILE = "reply_memory.jsonl"
+REMEMBER_BATCH = 256
+
+
+def version_dir(settings: Settings, tag: str) -> Path:
+    return settings.resolved_data_dir() / "versions" / tag
+
+
+def memory_items(session: Session) -> Iterator[MemoryItem]:
+    """Every reply agents wrote or approved (merged examples), and answered snoozed messages."""
+    for ex in repo.iter_examples(session):
+        if not is_junk(ex.completion):
+            ref = f"message:{ex.message_id}" if ex.message_id else f"example:{ex.id}"
+            yield MemoryItem(ex.prompt, ex.completion, "agent_reply", ref)
+    for mid, message, reply in repo.snoozed_and_answered(session):
+        if not is_junk(reply):
+            yield MemoryItem(message, reply, "agent_reply", f"message:{mid}")
+
+
+def write_memory(items: Iterator[MemoryItem], path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part")
+    count = 0
+    with partial.open("w", encoding="utf-8") as fh:
+        for item in items:
+            row = {"message": item.message, "reply": item.reply, "source": item.source,
+                   "ref_id": item.ref_id, "topic": item.topic}  # fmt: skip
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+        fh.flush()
+        os.fsync(fh.fileno())
+    partial.replace(path)
+    return count
+
+
+def read_memory(path: Path) -> Iterator[MemoryItem]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            yield MemoryItem(row["message"], row["reply"], row["source"], row.get("ref_id"),
+                             row.get("topic"))  # fmt: skip
+
+
+def retrain(
+    settings: Settings, session: Session, tag: str, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Train the candidate's models and write its reply memory; returns its artifacts record."""
+    from smartinbox.ai.training import train_default_models
+
+    folder = version_dir(settings, tag)
+    models = folder / "models"
+    manifest = train_default_models(models, progress)
+    memory_path = folder / MEMORY_FILE
+    count = write_memory(memory_items(session), memory_path)
+    return {
+        "models_dir": str(models),
+        "models_version": manifest.get("version"),
+        "reply_memory": str(memory_path),
+        "reply_memory_items": count,
+        "reply_memory_sha256": file_sha256(memory_path),
+    }
+
+
+def load_candidate(artifacts: dict[str, Any]) -> Engine:
+    """The engine of a local version: its models plus its rebuilt reply memory."""
+    from smartinbox.ai.training import load_local_engine
+
+    engine: Engine = load_local_engine(Path(artifacts["models_dir"]))
+    batch: list[MemoryItem] = []
+    for item in read_memory(Path(artifacts["reply_memory"])):
+        batch.append(item)
+        if len(batch) >= REMEMBER_BATCH:
+            engine.remember(batch)
+            batch = []
+    if batch:
+        engine.remember(batch)
+    return engine

@@ -1,0 +1,97 @@
+"""Retraining with the `openai` provider: the real SDK against a local fine-tuning API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from smartinbox.config import Settings
+from smartinbox.db import session_scope
+from smartinbox.feedback import service
+from smartinbox.feedback.retrain import run
+from smartinbox.feedback.schemas import ReplayIn
+from smartinbox.models import AssistantVersion, FineTuneJob
+from tests.conftest import Env
+from tests.feedback.fake_openai import FakeOpenAI
+
+
+def _bad_replies(settings: Settings, n: int) -> None:
+    with session_scope(settings) as s:
+        for i in range(n):
+            for _ in range(2):  # two thumbs-down on the same question: "not useful" adds up
+                service.record_replay(
+                    s,
+                    settings,
+                    ReplayIn(
+                        message=f"Question number {i}: where is parcel {i}?",
+                        aiReply="Have a nice day!",
+                        agentReply=f"Parcel {i} is with the courier and arrives tomorrow.",
+                        feedback="no",
+                    ),
+                )
+
+
+def _settings(env: Env, api: FakeOpenAI, **extra: object) -> Settings:
+    return env.settings.model_copy(
+        update={
+            "finetune_base_url": api.base_url,
+            "finetune_api_key": "sk-test",
+            "finetune_poll_interval_s": 0.01,
+            "retrain_min_not_useful": 1,
+            "retrain_destination": str(env.tmp / "datasets"),
+            **extra,
+        }
+    )
+
+
+def test_fine_tuning_job_is_polled_to_a_candidate(env: Env) -> None:
+    _bad_replies(env.settings, 12)
+    with FakeOpenAI() as api:
+        settings = _settings(env, api)
+        result = run(settings, provider="openai", sleep=lambda _s: None)
+        assert result.status == "candidate", result
+        assert api.retrievals == 3  # -> queued, -> running, -> succeeded
+        uploaded = next(iter(api.contents.values())).decode()
+    assert len(uploaded.splitlines()) == 12
+    assert result.dataset["worst_prompts"] == 12 and result.dataset["rows"] == 12
+    delivered = [Path(p) for p in result.delivered]
+    assert all(p.exists() and p.parent == env.tmp / "datasets" for p in delivered)
+    with env.session() as s:
+        version = s.scalars(
+            select(AssistantVersion).where(AssistantVersion.version_tag == "v1.1")
+        ).one()
+        job = s.scalars(select(FineTuneJob)).one()
+        assert version.status == "candidate" and version.provider == "openai"
+        assert version.fine_tune_id == job.result_model and job.result_model.startswith(
+            "ft:gpt-4o-mini"
+        )
+        assert job.status == "succeeded" and job.provider_job_id.startswith("ftjob-")
+        assert job.training_file_id.startswith("file-")
+        assert [e["message"] for e in job.events][-1] == "The job has successfully completed"
+        assert version.settings["data"]["file_sha256"] == job.dataset["file_sha256"]
+
+
+def test_failed_job_keeps_the_providers_message(env: Env) -> None:
+    _bad_replies(env.settings, 10)
+    with FakeOpenAI() as api:
+        result = run(_settings(env, api, finetune_base_model="fail-model"), provider="openai",
+                     sleep=lambda _s: None)  # fmt: skip
+    assert result.status == "failed"
+    assert result.error == "The job failed due to an invalid training file."
+    with env.session() as s:
+        job = s.scalars(select(FineTuneJob)).one()
+        version = s.get(AssistantVersion, job.assistant_version_id)
+        assert job.status == "failed" and job.error == result.error
+        assert version is not None and version.status == "retired"
+        assert "invalid training file" in version.description
+
+
+def test_bad_key_and_too_little_data(env: Env) -> None:
+    _bad_replies(env.settings, 10)
+    with FakeOpenAI() as api:
+        result = run(_settings(env, api, finetune_api_key="sk-wrong"), provider="openai",
+                     sleep=lambda _s: None)  # fmt: skip
+        assert result.status == "failed" and "Incorrect API key" in (result.error or "")
+        skipped = run(_settings(env, api, retrain_min_not_useful=5), provider="openai")
+    assert skipped.status == "skipped" and "only 0 valid" in (skipped.error or "")
