@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from smartinbox import config, db, worker
+from smartinbox.ai import clear_engines
 from smartinbox.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,6 +186,8 @@ def _build_env(
         settings = make_settings(database_url=url, queue_url=REDIS_URL, **common)
     _apply(monkeypatch, settings)
     worker.huey.flush()
+    # Instant learning lives in the loaded engine's memory: each test starts from the trained one.
+    clear_engines()
     return Env(backend, config.get_settings(), tmp_path)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,15 @@ def version_dir(settings: Settings, tag: str) -> Path:
 
 def memory_items(session: Session) -> Iterator[MemoryItem]:
     """Every reply agents wrote or approved (merged examples), and answered snoozed messages."""
+    seen: set[int] = set()
     for ex in repo.iter_examples(session):
         if not is_junk(ex.completion):
             ref = f"message:{ex.message_id}" if ex.message_id else f"example:{ex.id}"
+            if ex.message_id:
+                seen.add(ex.message_id)
             yield MemoryItem(ex.prompt, ex.completion, "agent_reply", ref)
     for mid, message, reply in repo.snoozed_and_answered(session):
-        if not is_junk(reply):
+        if mid not in seen and not is_junk(reply):  # not already there as an example
             yield MemoryItem(message, reply, "agent_reply", f"message:{mid}")
 
 
@@ -69,11 +73,21 @@ def retrain(
     settings: Settings, session: Session, tag: str, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Train the candidate's models and write its reply memory; returns its artifacts record."""
+    from smartinbox.ai.artifacts import MANIFEST
     from smartinbox.ai.training import train_default_models
 
     folder = version_dir(settings, tag)
     models = folder / "models"
-    manifest = train_default_models(models, progress)
+    live = settings.resolved_models_dir()
+    if (live / MANIFEST).exists():
+        # The triage heads learn from the bundled data only, and training is deterministic:
+        # the live models are what a new training would produce, so the candidate copies them.
+        if models.exists():
+            shutil.rmtree(models)
+        shutil.copytree(live, models)
+        manifest = json.loads((models / MANIFEST).read_text())
+    else:
+        manifest = train_default_models(models, progress)
     memory_path = folder / MEMORY_FILE
     count = write_memory(memory_items(session), memory_path)
     return {
