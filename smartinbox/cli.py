@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartinbox.analytics.cli import analytics_app
 from smartinbox.auth.cli import tokens_app, users_app
 from smartinbox.config import Settings, get_settings
 from smartinbox.inbox.cli import import_command, seed_command
@@ -21,6 +22,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(models_app, name="models")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(analytics_app, name="analytics")
 app.command("seed")(seed_command)
 app.command("import")(import_command)
 console = Console()

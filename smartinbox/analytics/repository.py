@@ -124,8 +124,12 @@ def _local(pg: bool, column: Any, tz: str) -> tuple[ColumnElement[Any], ...]:
 
 def _within(pg: bool, later: Any, earlier: Any, window_s: float) -> ColumnElement[bool]:
     if pg:
-        return later <= earlier + literal(timedelta(seconds=window_s), Interval())
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0 <= window_s
+        cond: ColumnElement[bool] = later <= earlier + literal(
+            timedelta(seconds=window_s), Interval()
+        )
+    else:
+        cond = (func.julianday(later) - func.julianday(earlier)) * 86400.0 <= window_s
+    return cond
 
 
 # -- facts: one row per message, straight from the source tables -----------------------------
@@ -497,8 +501,8 @@ def choices(session: Session) -> dict[str, list[tuple[Any, str]]]:
     )
     agents = session.execute(select(User.id, User.name, User.email).order_by(User.email))
     return {
-        "channel": [(c, c) for c in channels],
-        "topic": [(t, t) for t in topics],
+        "channel": [(c, str(c)) for c in channels],
+        "topic": [(t, str(t)) for t in topics],
         "version_id": [(v_id, tag) for v_id, tag in versions],
         "agent_id": [(u_id, name or email) for u_id, name, email in agents],
     }
@@ -507,3 +511,83 @@ def choices(session: Session) -> dict[str, list[tuple[Any, str]]]:
 def analyze_tables(session: Session) -> None:
     """Fresh planner statistics after a bulk load (both databases plan by them)."""
     session.execute(text("ANALYZE"))
+
+
+# -- bulk loading (the year generator) ------------------------------------------------------
+
+
+def next_ids(session: Session, tables: Iterable[str]) -> dict[str, int]:
+    return {
+        t: int(session.scalar(text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {t}")) or 1)
+        for t in tables
+    }
+
+
+def skip_triggers(session: Session) -> bool:
+    """On PostgreSQL, load without firing triggers when allowed (a rebuild follows anyway)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    try:
+        with session.begin_nested():
+            session.execute(text("SET LOCAL session_replication_role = replica"))
+        return True
+    except Exception:  # not a superuser: triggers fire, which is only slower
+        return False
+
+
+def bulk_insert(
+    session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    if not rows:
+        return
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    names = ", ".join(columns)
+    if session.get_bind().dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    times = [i for i, v in enumerate(rows[0]) if isinstance(v, datetime)]
+    fmt = "%Y-%m-%d %H:%M:%S.%f"
+
+    def as_sqlite(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not times:
+            return row
+        out = list(row)
+        for i in times:
+            if out[i] is not None:
+                out[i] = out[i].astimezone(UTC).strftime(fmt)
+        return tuple(out)
+
+    marks = ", ".join("?" for _ in columns)
+    raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", map(as_sqlite, rows))
+
+
+def sync_sequences(session: Session, tables: Iterable[str]) -> None:
+    """After loading explicit ids, PostgreSQL's id sequences must continue past them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for t in tables:
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {t}))"
+            )
+        )
+
+
+def ensure_rows(
+    session: Session, model: Any, key: str, values: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Ids of rows with these keys, inserting the missing ones (generator agents, versions)."""
+    column = getattr(model, key)
+    stmt = select(column, model.id).where(column.in_([v[key] for v in values]))
+    found: dict[Any, int] = {k: int(i) for k, i in session.execute(stmt).tuples()}
+    for v in values:
+        if v[key] not in found:
+            row = model(**v)
+            session.add(row)
+            session.flush()
+            found[v[key]] = row.id
+    return [int(found[v[key]]) for v in values]

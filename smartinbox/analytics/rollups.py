@@ -46,6 +46,11 @@ def is_current(session: Session, settings: Settings) -> bool:
     )
 
 
+def refresh_due(session: Session, settings: Settings) -> bool:
+    """Marks wait and the roll-ups match the settings (a rebuild is the worker's job)."""
+    return repo.has_dirty(session) and is_current(session, settings)
+
+
 def _runs(days: list[date]) -> Iterator[list[date]]:
     """Consecutive days together, so one query recomputes each run."""
     run: list[date] = []
