@@ -25,9 +25,13 @@ from smartinbox.kit.timeutil import utcnow
 router = APIRouter(tags=["analytics"])
 
 
-def fresh_rollups(_user: CurrentUser, settings: SettingsDep) -> None:
-    """Recompute days changed since the last refresh, in a unit of work of its own, so the
-    dashboard read that follows sees them."""
+def fresh_rollups(settings: SettingsDep) -> None:
+    """Recompute days changed since the last refresh, in a unit of work of its own.
+
+    It runs before the request's own session opens (so before authentication), because on
+    SQLite a read transaction begun earlier could neither see the result nor write after it.
+    Without marks it is one indexed read; with marks it only does what the worker would.
+    """
     with session_scope(settings, write=False) as session:
         due = rollups.refresh_due(session, settings)
     if due:
@@ -111,6 +115,7 @@ FiltersDep = Annotated[Filters, Depends(filters)]
 @router.get("/api/insights", response_model=InsightsOut)
 def get_insights(
     _fresh: Fresh,
+    _user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
     period: Annotated[Period, Depends(insights_period)],
@@ -123,6 +128,7 @@ def get_insights(
 @router.get("/api/feedback/analytics", response_model=FeedbackAnalyticsOut)
 def get_feedback_analytics(
     _fresh: Fresh,
+    _user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
     period: Annotated[Period, Depends(feedback_period)],
@@ -168,6 +174,7 @@ def csv_response(name: str, table: charts.Table) -> Response:
 def insights_csv(
     chart: str,
     _fresh: Fresh,
+    _user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
     period: Annotated[Period, Depends(insights_period)],
@@ -183,6 +190,7 @@ def insights_csv(
 def feedback_csv(
     chart: str,
     _fresh: Fresh,
+    _user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
     period: Annotated[Period, Depends(feedback_period)],

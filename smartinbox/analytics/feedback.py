@@ -7,7 +7,9 @@ received, so a late rating lands on the day of the conversation it judges.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -68,53 +70,71 @@ def negative_messages(
     return items, total, src.name
 
 
+def _failed_topics(
+    rows: list[dict[str, Any]], period: Period, filters: Filters, top_n: int
+) -> list[TopicFailure]:
+    by_topic: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        into = by_topic[r["topic"] or "(none)"]
+        into[0] += int(r["ratings"])
+        into[1] += int(r["useful"])
+    failed = sorted(
+        ((n - ok, n, topic) for topic, (n, ok) in by_topic.items() if n > ok),
+        key=lambda t: (-t[0], t[2]),
+    )[:top_n]
+    return [
+        TopicFailure(
+            topic=topic,
+            not_useful=bad,
+            total=n,
+            not_useful_rate=ratio(bad, n),
+            link=drill_link("not_useful", period, filters.model_copy(update={"topic": topic})),
+        )
+        for bad, n, topic in failed
+    ]
+
+
+def _override_cases(
+    rows: list[dict[str, Any]], period: Period, filters: Filters, top_n: int
+) -> list[OverrideCase]:
+    cases: dict[tuple[str | None, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        into = cases[(r["kind"], r["topic"])]
+        into[0] += int(r["replies_replaced"])
+        into[1] += int(r["replies_edited"])
+    ranked = sorted(
+        ((k, v) for k, v in cases.items() if v[0] + v[1] > 0),
+        key=lambda kv: (-kv[1][0], -kv[1][1], kv[0][0] or "", kv[0][1] or ""),
+    )[:top_n]
+    return [
+        OverrideCase(
+            kind=kind,
+            topic=topic,
+            replaced=replaced,
+            edited=edited,
+            link=drill_link(
+                "overridden", period, filters.model_copy(update={"topic": topic}), kind=kind
+            ),
+        )
+        for (kind, topic), (replaced, edited) in ranked
+    ]
+
+
 def feedback_analytics(
     session: Session, settings: Settings, period: Period, filters: Filters, *, scan: bool = False
 ) -> FeedbackAnalyticsOut:
     src = sources(session, settings, period.start, period.end, scan=scan)
-    cols = ["ratings", "useful"]
-    per_day = {
-        (r.day if isinstance(r.day, date) else date.fromisoformat(r.day)): r
-        for r in repo.sums(session, src.daily, period.start, period.end, filters, ["day"], cols)
-    }
+    rows = src.daily_rows(session, period.start, period.end, filters)
+    per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        per_day[r["day"]][0] += int(r["useful"])
+        per_day[r["day"]][1] += int(r["ratings"])
     daily = [
-        DailyUsefulness(
-            date=day.isoformat(),
-            useful=int(per_day[day].useful) if day in per_day else 0,
-            total=int(per_day[day].ratings) if day in per_day else 0,
-        )
+        DailyUsefulness(date=day.isoformat(), useful=per_day[day][0], total=per_day[day][1])
         for day in period.each_day()
     ]
     total = sum(d.total for d in daily)
     useful = sum(d.useful for d in daily)
-    top_n = settings.analytics_top_n
-    topics = repo.sums(session, src.daily, period.start, period.end, filters, ["topic"], cols)
-    failed = sorted(
-        (
-            (int(r.ratings) - int(r.useful), int(r.ratings), r.topic or "(none)")
-            for r in topics
-            if int(r.ratings) > int(r.useful)
-        ),
-        key=lambda t: (-t[0], t[2]),
-    )[:top_n]
-    overrides = repo.sums(
-        session,
-        src.daily,
-        period.start,
-        period.end,
-        filters,
-        ["kind", "topic"],
-        ["replies_replaced", "replies_edited"],
-    )
-    cases = sorted(
-        (r for r in overrides if int(r.replies_replaced) + int(r.replies_edited) > 0),
-        key=lambda r: (
-            -int(r.replies_replaced),
-            -int(r.replies_edited),
-            r.kind or "",
-            r.topic or "",
-        ),
-    )[:top_n]
     negatives, rejected, _ = negative_messages(session, settings, period, filters, scan=scan)
     return FeedbackAnalyticsOut(
         total=total,
@@ -131,30 +151,7 @@ def feedback_analytics(
             "useful": drill_link("useful", period, filters),
             "notUseful": drill_link("not_useful", period, filters),
         },
-        failedTopics=[
-            TopicFailure(
-                topic=topic,
-                not_useful=bad,
-                total=n,
-                not_useful_rate=ratio(bad, n),
-                link=drill_link("not_useful", period, filters.model_copy(update={"topic": topic})),
-            )
-            for bad, n, topic in failed
-        ],
-        overrideCases=[
-            OverrideCase(
-                kind=r.kind,
-                topic=r.topic,
-                replaced=int(r.replies_replaced),
-                edited=int(r.replies_edited),
-                link=drill_link(
-                    "overridden",
-                    period,
-                    filters.model_copy(update={"topic": r.topic}),
-                    kind=r.kind,
-                ),
-            )
-            for r in cases
-        ],
+        failedTopics=_failed_topics(rows, period, filters, settings.analytics_top_n),
+        overrideCases=_override_cases(rows, period, filters, settings.analytics_top_n),
         rejectedTotal=rejected,
     )

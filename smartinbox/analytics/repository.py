@@ -50,6 +50,7 @@ from smartinbox.models import (
     MessageEvent,
     User,
 )
+from smartinbox.models.analytics import DAILY_GRAIN, HOURLY_GRAIN
 
 AI_BASED = ("unchanged", "edited")
 ESCALATION_EVENTS = ("escalated", "reassigned")
@@ -76,6 +77,7 @@ REJECTION_COLUMNS = (
     "agent_id",
     "rejections",
     "lowest_score",
+    "badness",
     "last_rejected_at",
 )
 _LOCK_KEY = 7_261_001  # serialises roll-up writers on PostgreSQL
@@ -214,22 +216,24 @@ def facts(session: Session, tz: str, window_s: float, lo: datetime, hi: datetime
 
 
 def daily_from(f: FromClause) -> Select[Any]:
+    """Facts summed at the finest grain (0): per day, kind, topic, channel, version, agent."""
     sums = [
-        func.sum(f.c.urgency).label("urgency_sum")
-        if name == "urgency_sum"
-        else func.sum(case((f.c.escalation.is_not(None), 1), else_=0)).label("escalated")
+        func.sum(case((f.c.escalation.is_not(None), 1), else_=0)).label(name)
         if name == "escalated"
-        else func.sum(f.c[name]).label(name)
+        else func.sum(f.c.urgency if name == "urgency_sum" else f.c[name]).label(name)
         for name in DAILY_SUMS
     ]
     keys = [f.c.day, *(f.c[d] for d in DIMENSIONS)]
-    return select(*keys, func.count().label("messages"), *sums).group_by(*keys)
+    return select(literal(0).label("grain"), *keys, func.count().label("messages"), *sums).group_by(
+        *keys
+    )
 
 
 def hourly_from(f: FromClause) -> Select[Any]:
     keys = [f.c.day, f.c.hour, f.c.channel, f.c.topic]
     return (
         select(
+            literal(0).label("grain"),
             *keys,
             func.sum(f.c.analysed).label("analysed"),
             func.sum(f.c.urgency).label("urgency_sum"),
@@ -237,6 +241,21 @@ def hourly_from(f: FromClause) -> Select[Any]:
         .where(f.c.analysed == 1)
         .group_by(*keys)
     )
+
+
+def _coarser(model: Any, grains: dict[str, int], keys: Sequence[str], sums: Sequence[str],
+             grain: int, first: date, last: date) -> Any:  # fmt: skip
+    """INSERT the rows of `grain` summed from the finest rows of the same days."""
+    t = model.__table__
+    kept = [t.c[k] for k in keys]
+    dims = [t.c[d] if not grain & bit else literal(None).label(d) for d, bit in grains.items()]
+    kept_dims = [t.c[d] for d, bit in grains.items() if not grain & bit]
+    stmt = (
+        select(literal(grain), *kept, *dims, *(func.sum(t.c[c]) for c in sums))
+        .where(t.c.grain == 0, t.c.day >= first, t.c.day <= last)
+        .group_by(*kept, *kept_dims)
+    )
+    return insert(model).from_select(["grain", *keys, *grains, *sums], stmt)
 
 
 def rejections_from(f: FromClause, lo: datetime, hi: datetime) -> Select[Any]:
@@ -265,6 +284,7 @@ def rejections_from(f: FromClause, lo: datetime, hi: datetime) -> Select[Any]:
         f.c.agent_id,
         neg.c.rejections,
         neg.c.lowest_score,
+        (6 - func.coalesce(neg.c.lowest_score, 6)).label("badness"),
         neg.c.last_rejected_at,
     ).join(neg, neg.c.message_id == f.c.message_id)
 
@@ -350,14 +370,23 @@ def delete_rollups(session: Session, days: Iterable[date] | None) -> None:
         session.execute(stmt)
 
 
-def insert_rollups(session: Session, tz: str, window_s: float, lo: datetime, hi: datetime) -> None:
-    """Sum the facts of [lo, hi) into the roll-ups (the caller deleted those days first)."""
+def insert_rollups(
+    session: Session, tz: str, window_s: float, days: tuple[date, date], lo: datetime, hi: datetime
+) -> None:
+    """Sum the facts of [lo, hi), the local days `days`, into the roll-ups (the caller has
+    deleted those days): the finest rows from the facts, every coarser grain from those."""
     f = facts(session, tz, window_s, lo, hi)
-    daily_cols = ["day", *DIMENSIONS, "messages", *DAILY_SUMS]
+    daily_cols = ["grain", "day", *DIMENSIONS, "messages", *DAILY_SUMS]
     session.execute(insert(AnalyticsDaily).from_select(daily_cols, daily_from(f)))
+    for grain in range(1, 8):
+        session.execute(_coarser(AnalyticsDaily, DAILY_GRAIN, ("day", "kind", "topic"),
+                                 ("messages", *DAILY_SUMS), grain, *days))  # fmt: skip
     f = facts(session, tz, window_s, lo, hi)
-    hourly_cols = ["day", "hour", "channel", "topic", "analysed", "urgency_sum"]
+    hourly_cols = ["grain", "day", "hour", "channel", "topic", "analysed", "urgency_sum"]
     session.execute(insert(AnalyticsHourly).from_select(hourly_cols, hourly_from(f)))
+    for grain in range(1, 4):
+        session.execute(_coarser(AnalyticsHourly, HOURLY_GRAIN, ("day", "hour"),
+                                 ("analysed", "urgency_sum"), grain, *days))  # fmt: skip
     f = facts(session, tz, window_s, lo, hi)
     session.execute(
         insert(AnalyticsRejection).from_select(list(REJECTION_COLUMNS), rejections_from(f, lo, hi))
@@ -381,9 +410,16 @@ def set_state(session: Session, values: dict[str, str]) -> None:
 
 
 def _where(
-    src: FromClause, start: date, end: date, filters: Filters, dims: Sequence[str]
+    src: FromClause,
+    start: date,
+    end: date,
+    filters: Filters,
+    dims: Sequence[str],
+    grain: int | None,
 ) -> list[Any]:
     cond: list[Any] = [src.c.day >= start, src.c.day <= end]
+    if grain is not None:
+        cond.append(src.c.grain == grain)
     for name in dims:
         value = getattr(filters, name)
         if value is not None:
@@ -391,25 +427,29 @@ def _where(
     return cond
 
 
-def sums(
-    session: Session,
-    src: FromClause,
-    start: date,
-    end: date,
-    filters: Filters,
-    group: Sequence[str],
-    columns: Sequence[str],
-    *,
-    dims: Sequence[str] = ("channel", "topic", "version_id", "agent_id"),
-    extra: Sequence[Any] = (),
+def daily_rows(
+    session: Session, src: FromClause, start: date, end: date, filters: Filters, grain: int
 ) -> list[Any]:
-    """SUM(columns) GROUP BY group, for the days and filters asked."""
-    keys = [src.c[g] for g in group]
-    totals = [func.coalesce(func.sum(src.c[c]), 0).label(c) for c in columns]
-    stmt = select(*keys, *totals).where(*_where(src, start, end, filters, dims), *extra)
-    if keys:
-        stmt = stmt.group_by(*keys)
-    return list(session.execute(stmt).all())
+    """Every daily sum per (day, kind, topic): one read serves every figure of a dashboard."""
+    dims = ("channel", "topic", "version_id", "agent_id")
+    keys = [src.c.day, src.c.kind, src.c.topic]
+    totals = [func.sum(src.c[c]).label(c) for c in ("messages", *DAILY_SUMS)]
+    stmt = select(*keys, *totals).where(*_where(src, start, end, filters, dims, grain))
+    return list(session.execute(stmt.group_by(*keys)).all())
+
+
+def hourly_rows(
+    session: Session, src: FromClause, start: date, end: date, filters: Filters, grain: int
+) -> list[Any]:
+    keys = [src.c.day, src.c.hour]
+    totals = [
+        func.sum(src.c.analysed).label("analysed"),
+        func.sum(src.c.urgency_sum).label("urgency_sum"),
+    ]
+    stmt = select(*keys, *totals).where(
+        *_where(src, start, end, filters, ("channel", "topic"), grain)
+    )
+    return list(session.execute(stmt.group_by(*keys)).all())
 
 
 def listed(
@@ -423,13 +463,9 @@ def listed(
     limit: int,
 ) -> tuple[list[Any], int]:
     """A page of a per-message roll-up (rejections, escalations) and how many rows match."""
-    cond = _where(src, start, end, filters, ("channel", "topic", "version_id", "agent_id"))
+    cond = _where(src, start, end, filters, ("channel", "topic", "version_id", "agent_id"), None)
     if order == "rank":
-        keys = [
-            src.c.rejections.desc(),
-            func.coalesce(src.c.lowest_score, 6),
-            src.c.last_rejected_at.desc(),
-        ]
+        keys = [src.c.rejections.desc(), src.c.badness.desc(), src.c.last_rejected_at.desc()]
     elif "received_at" in src.c:
         keys = [src.c.received_at.desc()]
     else:
@@ -492,9 +528,12 @@ def drill_ids(
 def choices(session: Session) -> dict[str, list[tuple[Any, str]]]:
     """What the filter menus offer: channels and topics seen, versions, agents."""
     daily = AnalyticsDaily
-    channels = session.scalars(select(daily.channel).distinct().order_by(daily.channel))
+    finest = daily.grain == 0
+    channels = session.scalars(
+        select(daily.channel).where(finest).distinct().order_by(daily.channel)
+    )
     topics = session.scalars(
-        select(daily.topic).where(daily.topic.is_not(None)).distinct().order_by(daily.topic)
+        select(daily.topic).where(finest, daily.topic.is_not(None)).distinct().order_by(daily.topic)
     )
     versions = session.execute(
         select(AssistantVersion.id, AssistantVersion.version_tag).order_by(AssistantVersion.id)

@@ -68,7 +68,9 @@ def recompute(session: Session, settings: Settings, days: list[date]) -> None:
     for run in _runs(days):
         repo.delete_rollups(session, run)
         lo, hi = day_start_utc(run[0], tz), day_start_utc(run[-1] + timedelta(days=1), tz)
-        repo.insert_rollups(session, settings.team_timezone, window_s(settings), lo, hi)
+        repo.insert_rollups(
+            session, settings.team_timezone, window_s(settings), (run[0], run[-1]), lo, hi
+        )
 
 
 def refresh(session: Session, settings: Settings) -> int:
@@ -116,7 +118,7 @@ def rebuild_chunk(session: Session, settings: Settings, chunk: tuple[date, date]
     repo.lock_writers(session)
     tz = zone(settings.team_timezone)
     lo, hi = day_start_utc(chunk[0], tz), day_start_utc(chunk[1] + timedelta(days=1), tz)
-    repo.insert_rollups(session, settings.team_timezone, window_s(settings), lo, hi)
+    repo.insert_rollups(session, settings.team_timezone, window_s(settings), chunk, lo, hi)
 
 
 def rebuild_finish(session: Session, settings: Settings) -> None:

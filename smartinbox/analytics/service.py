@@ -1,11 +1,14 @@
-"""The two dashboards, assembled from roll-up sums. Never commits; read-only.
+"""Inbox Intelligence, assembled from roll-up sums. Never commits; read-only.
 
-The JSON API, the pages and the CSV downloads all call these functions. Each figure carries
-the link to the list of messages behind it (`drill.py`).
+The JSON API, the pages and the CSV downloads all call these functions. A dashboard reads
+each roll-up once, at the grain its filters ask for, and works every figure out of those
+rows; each figure carries the link to the list of messages behind it (`drill.py`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,9 +40,19 @@ from smartinbox.models import (
     AnalyticsHourly,
     AnalyticsRejection,
 )
+from smartinbox.models.analytics import DAILY_GRAIN, HOURLY_GRAIN
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-USAGE_COLUMNS = ("replies_unchanged", "replies_edited", "replies_replaced", "replies_manual")
+USAGE = {
+    "unchanged": "replies_unchanged",
+    "edited": "replies_edited",
+    "replaced": "replies_replaced",
+    "none": "replies_manual",
+}
+
+
+def as_day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 @dataclass
@@ -51,6 +64,25 @@ class Sources:
     rejections: FromClause
     escalations: FromClause
     name: str
+
+    def daily_rows(
+        self, session: Session, start: date, end: date, filters: Filters
+    ) -> list[dict[str, Any]]:
+        grain = _grain(DAILY_GRAIN, filters) if self.name == "rollup" else 0
+        rows = repo.daily_rows(session, self.daily, start, end, filters, grain)
+        return [{**r._mapping, "day": as_day(r.day)} for r in rows]
+
+    def hourly_rows(
+        self, session: Session, start: date, end: date, filters: Filters
+    ) -> list[dict[str, Any]]:
+        grain = _grain(HOURLY_GRAIN, filters) if self.name == "rollup" else 0
+        rows = repo.hourly_rows(session, self.hourly, start, end, filters, grain)
+        return [{**r._mapping, "day": as_day(r.day)} for r in rows]
+
+
+def _grain(bits: dict[str, int], filters: Filters) -> int:
+    """The roll-up grain that sums over exactly the dimensions the filters leave open."""
+    return sum(bit for dim, bit in bits.items() if getattr(filters, dim) is None)
 
 
 def sources(
@@ -80,6 +112,10 @@ def ratio(part: int | float, whole: int | float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def total(rows: Iterable[dict[str, Any]], column: str, **match: Any) -> int:
+    return int(sum(r[column] for r in rows if all(r[k] == v for k, v in match.items())))
+
+
 def period_out(period: Period, settings: Settings) -> PeriodOut:
     return PeriodOut(
         name=period.name,
@@ -91,23 +127,18 @@ def period_out(period: Period, settings: Settings) -> PeriodOut:
 
 
 def _complaints(
-    session: Session, src: Sources, period: Period, filters: Filters, top_n: int
+    rows: list[dict[str, Any]], period: Period, filters: Filters, top_n: int
 ) -> tuple[int, list[ComplaintTopic]]:
     prev = period.previous()
-    is_complaint = [src.daily.c.kind == "complaint"]
-
-    def by_topic(p: Period) -> dict[str, int]:
-        rows = repo.sums(
-            session, src.daily, p.start, p.end, filters, ["topic"], ["messages"], extra=is_complaint
-        )
-        return {r.topic or "(none)": int(r.messages) for r in rows}
-
-    now, before = by_topic(period), by_topic(prev)
-    ranked = sorted(now.items(), key=lambda kv: (-kv[1], kv[0]))[:top_n]
+    now: dict[str, int] = defaultdict(int)
+    before: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r["kind"] == "complaint":
+            into = now if r["day"] >= period.start else before
+            into[r["topic"] or "(none)"] += int(r["messages"])
     out = []
-    for topic, count in ranked:
+    for topic, count in sorted(now.items(), key=lambda kv: (-kv[1], kv[0]))[:top_n]:
         previous = before.get(topic, 0)
-        pct = round((count - previous) * 100 / previous, 1) if previous else None
         link_filters = filters.model_copy(update={"topic": topic})
         out.append(
             ComplaintTopic(
@@ -115,7 +146,7 @@ def _complaints(
                 count=count,
                 previous=previous,
                 change=count - previous,
-                change_pct=pct,
+                change_pct=round((count - previous) * 100 / previous, 1) if previous else None,
                 link=drill_link("complaints", period, link_filters),
                 previous_link=drill_link("complaints", prev, link_filters),
             )
@@ -124,113 +155,93 @@ def _complaints(
 
 
 def _urgency(
-    session: Session, src: Sources, period: Period, filters: Filters
+    rows: list[dict[str, Any]], period: Period, filters: Filters
 ) -> tuple[list[UrgencyBucket], list[UrgencyBucket]]:
-    """Mean urgency by local hour and weekday; by nature of incoming traffic, so only the
-    channel and topic filters apply."""
-    cols = ["analysed", "urgency_sum"]
-    dims = ("channel", "topic")
+    """Mean urgency by local hour and weekday. Urgency describes incoming traffic, so the
+    version and agent filters do not apply (the hourly roll-up does not keep them)."""
     filters = Filters(channel=filters.channel, topic=filters.topic)
-    hours = {
-        int(r.hour): r
-        for r in repo.sums(
-            session, src.hourly, period.start, period.end, filters, ["hour"], cols, dims=dims
+    hours = [[0, 0.0] for _ in range(24)]
+    days = [[0, 0.0] for _ in range(7)]
+    for r in rows:
+        for into in (hours[int(r["hour"])], days[r["day"].weekday()]):
+            into[0] += int(r["analysed"])
+            into[1] += float(r["urgency_sum"])
+
+    def bucket(metric: str, key: int, label: str, n: float, urgency: float) -> UrgencyBucket:
+        return UrgencyBucket(
+            key=key,
+            label=label,
+            avg_urgency=ratio(urgency, n),
+            messages=int(n),
+            link=drill_link(metric, period, filters, value=key),
         )
-    }
-    week: dict[int, list[float]] = {d: [0, 0.0] for d in range(7)}
-    for r in repo.sums(
-        session, src.hourly, period.start, period.end, filters, ["day"], cols, dims=dims
-    ):
-        day = r.day if isinstance(r.day, date) else date.fromisoformat(r.day)
-        week[day.weekday()][0] += int(r.analysed)
-        week[day.weekday()][1] += float(r.urgency_sum)
-    by_hour = []
-    for h in range(24):
-        n, total = (int(hours[h].analysed), float(hours[h].urgency_sum)) if h in hours else (0, 0.0)
-        by_hour.append(
-            UrgencyBucket(
-                key=h,
-                label=f"{h:02d}:00",
-                avg_urgency=ratio(total, n),
-                messages=n,
-                link=drill_link("hour", period, filters, value=h),
-            )
-        )
-    by_weekday = [
-        UrgencyBucket(
-            key=d,
-            label=WEEKDAYS[d],
-            avg_urgency=ratio(week[d][1], int(week[d][0])),
-            messages=int(week[d][0]),
-            link=drill_link("weekday", period, filters, value=d),
-        )
-        for d in range(7)
-    ]
-    return by_hour, by_weekday
+
+    return (
+        [bucket("hour", h, f"{h:02d}:00", *hours[h]) for h in range(24)],
+        [bucket("weekday", d, WEEKDAYS[d], *days[d]) for d in range(7)],
+    )
 
 
-def _usage_and_escalations(
-    session: Session, settings: Settings, src: Sources, period: Period, filters: Filters
-) -> tuple[ReplyUsage, Escalations]:
-    cols = [*USAGE_COLUMNS, "ai_based", "escalated"]
-    rows = repo.sums(session, src.daily, period.start, period.end, filters, ["day"], cols)
+def _over_time(
+    rows: list[dict[str, Any]], period: Period, columns: Iterable[str]
+) -> dict[date, dict[str, int]]:
     size = bucket_size(period)
     buckets: dict[date, dict[str, int]] = {}
     for day in period.each_day():
-        buckets.setdefault(bucket_of(day, size), dict.fromkeys(cols, 0))
+        buckets.setdefault(bucket_of(day, size), dict.fromkeys(columns, 0))
     for r in rows:
-        day = r.day if isinstance(r.day, date) else date.fromisoformat(r.day)
-        into = buckets[bucket_of(day, size)]
-        for c in cols:
-            into[c] += int(getattr(r, c))
-    total = {c: sum(b[c] for b in buckets.values()) for c in cols}
-    unchanged, edited, replaced, manual = (total[c] for c in USAGE_COLUMNS)
-    replies = unchanged + edited + replaced + manual
-    usage = ReplyUsage(
-        bucket=size,
+        if period.start <= r["day"] <= period.end:
+            into = buckets[bucket_of(r["day"], size)]
+            for c in into:
+                into[c] += int(r[c])
+    return dict(sorted(buckets.items()))
+
+
+def _usage(rows: list[dict[str, Any]], period: Period, filters: Filters) -> ReplyUsage:
+    buckets = _over_time(rows, period, USAGE.values())
+    n = {key: sum(b[col] for b in buckets.values()) for key, col in USAGE.items()}
+    replies = sum(n.values())
+    return ReplyUsage(
+        bucket=bucket_size(period),
         totals=UsageTotals(
-            unchanged=unchanged,
-            edited=edited,
-            replaced=replaced,
-            none=manual,
+            **n,
             total=replies,
-            ai_usage_rate=ratio(unchanged + edited, replies),
-            override_rate=ratio(replaced, unchanged + edited + replaced),
+            ai_usage_rate=ratio(n["unchanged"] + n["edited"], replies),
+            override_rate=ratio(n["replaced"], n["unchanged"] + n["edited"] + n["replaced"]),
         ),
         series=[
-            UsagePoint(
-                start=start,
-                unchanged=b["replies_unchanged"],
-                edited=b["replies_edited"],
-                replaced=b["replies_replaced"],
-                none=b["replies_manual"],
-            )
-            for start, b in sorted(buckets.items())
+            UsagePoint(start=start, **{key: b[col] for key, col in USAGE.items()})
+            for start, b in buckets.items()
         ],
-        links={
-            u: drill_link(u, period, filters) for u in ("unchanged", "edited", "replaced", "none")
-        },
+        links={key: drill_link(key, period, filters) for key in USAGE},
     )
+
+
+def _escalations(
+    session: Session,
+    settings: Settings,
+    src: Sources,
+    rows: list[dict[str, Any]],
+    period: Period,
+    filters: Filters,
+) -> Escalations:
+    buckets = _over_time(rows, period, ("escalated", "ai_based"))
     listed, _count = repo.listed(
-        session,
-        src.escalations,
-        period.start,
-        period.end,
-        filters,
-        "recent",
-        0,
+        session, src.escalations, period.start, period.end, filters, "recent", 0,
         settings.analytics_top_n,
-    )
+    )  # fmt: skip
     texts = repo.interaction_texts(session, [r.message_id for r in listed])
-    escalations = Escalations(
-        count=total["escalated"],
-        ai_based=total["ai_based"],
-        rate=ratio(total["escalated"], total["ai_based"]),
+    escalated = sum(b["escalated"] for b in buckets.values())
+    ai_based = sum(b["ai_based"] for b in buckets.values())
+    return Escalations(
+        count=escalated,
+        ai_based=ai_based,
+        rate=ratio(escalated, ai_based),
         window_hours=settings.analytics_escalation_window_h,
         link=drill_link("escalated", period, filters),
         series=[
             EscalationPoint(start=start, escalated=b["escalated"], ai_based=b["ai_based"])
-            for start, b in sorted(buckets.items())
+            for start, b in buckets.items()
         ],
         items=[
             EscalatedMessage(
@@ -243,7 +254,6 @@ def _usage_and_escalations(
             for r in listed
         ],
     )
-    return usage, escalations
 
 
 def insights(
@@ -251,23 +261,24 @@ def insights(
 ) -> InsightsOut:
     prev = period.previous()
     src = sources(session, settings, prev.start, period.end, scan=scan)
-    totals = repo.sums(session, src.daily, period.start, period.end, filters, [], ["messages"])
-    complaints, top = _complaints(session, src, period, filters, settings.analytics_top_n)
-    by_hour, by_weekday = _urgency(session, src, period, filters)
-    usage, escalations = _usage_and_escalations(session, settings, src, period, filters)
+    rows = src.daily_rows(session, prev.start, period.end, filters)
+    current = [r for r in rows if r["day"] >= period.start]
+    complaints, top = _complaints(rows, period, filters, settings.analytics_top_n)
+    hourly = src.hourly_rows(session, period.start, period.end, filters)
+    by_hour, by_weekday = _urgency(hourly, period, filters)
     return InsightsOut(
         period=period_out(period, settings),
         previous_period=period_out(prev, settings),
         filters=filters.query(),
         source=src.name,
-        messages=int(totals[0].messages) if totals else 0,
+        messages=total(current, "messages"),
         messages_link=drill_link("messages", period, filters),
         complaints=complaints,
         top_complaints=top,
         urgency_by_hour=by_hour,
         urgency_by_weekday=by_weekday,
-        reply_usage=usage,
-        escalations=escalations,
+        reply_usage=_usage(current, period, filters),
+        escalations=_escalations(session, settings, src, current, period, filters),
     )
 
 

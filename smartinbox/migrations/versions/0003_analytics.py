@@ -30,8 +30,9 @@ def _counters(*names: str) -> list[sa.Column[int]]:
 def upgrade() -> None:
     op.create_table(
         "analytics_daily",
+        sa.Column("grain", sa.SmallInteger(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=True),
         sa.Column("kind", sa.String(length=32), nullable=True),
         sa.Column("topic", sa.String(length=64), nullable=True),
         sa.Column("version_id", sa.BigInteger(), nullable=True),
@@ -52,19 +53,26 @@ def upgrade() -> None:
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_daily")),
     )
-    op.create_index("ix_analytics_daily_day_topic", "analytics_daily", ["day", "topic"])
+    op.create_index("ix_analytics_daily_grain_day", "analytics_daily", ["grain", "day"])
+    op.create_index(
+        "ix_analytics_daily_grain_agent_day", "analytics_daily", ["grain", "agent_id", "day"]
+    )
     op.create_table(
         "analytics_hourly",
+        sa.Column("grain", sa.SmallInteger(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("hour", sa.SmallInteger(), nullable=False),
-        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=True),
         sa.Column("topic", sa.String(length=64), nullable=True),
         sa.Column("analysed", sa.Integer(), nullable=False),
         sa.Column("urgency_sum", sa.Float(), nullable=False),
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_hourly")),
     )
-    op.create_index("ix_analytics_hourly_day_hour", "analytics_hourly", ["day", "hour"])
+    op.create_index("ix_analytics_hourly_grain_day", "analytics_hourly", ["grain", "day"])
+    op.create_index(
+        "ix_analytics_hourly_grain_topic_day", "analytics_hourly", ["grain", "topic", "day"]
+    )
     op.create_table(
         "analytics_rejections",
         sa.Column("message_id", BIG_ID, autoincrement=False, nullable=False),
@@ -75,12 +83,15 @@ def upgrade() -> None:
         sa.Column("agent_id", sa.BigInteger(), nullable=True),
         sa.Column("rejections", sa.Integer(), nullable=False),
         sa.Column("lowest_score", sa.Integer(), nullable=True),
+        sa.Column("badness", sa.Integer(), nullable=False),
         sa.Column("last_rejected_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("message_id", name=op.f("pk_analytics_rejections")),
     )
     op.create_index("ix_analytics_rejections_day", "analytics_rejections", ["day"])
     op.create_index(
-        "ix_analytics_rejections_rank", "analytics_rejections", ["rejections", "last_rejected_at"]
+        "ix_analytics_rejections_rank",
+        "analytics_rejections",
+        ["rejections", "badness", "last_rejected_at", "message_id"],
     )
     op.create_table(
         "analytics_escalations",
@@ -95,6 +106,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("message_id", name=op.f("pk_analytics_escalations")),
     )
     op.create_index("ix_analytics_escalations_day", "analytics_escalations", ["day"])
+    op.create_index(
+        "ix_analytics_escalations_received_at", "analytics_escalations", ["received_at"]
+    )
     op.create_table(
         "analytics_dirty",
         sa.Column("received_at", UTCDateTime(), nullable=False),
@@ -214,12 +228,15 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS trg_analytics_{table}_{suffix}")
     op.drop_table("analytics_state")
     op.drop_table("analytics_dirty")
+    op.drop_index("ix_analytics_escalations_received_at", table_name="analytics_escalations")
     op.drop_index("ix_analytics_escalations_day", table_name="analytics_escalations")
     op.drop_table("analytics_escalations")
     op.drop_index("ix_analytics_rejections_rank", table_name="analytics_rejections")
     op.drop_index("ix_analytics_rejections_day", table_name="analytics_rejections")
     op.drop_table("analytics_rejections")
-    op.drop_index("ix_analytics_hourly_day_hour", table_name="analytics_hourly")
+    op.drop_index("ix_analytics_hourly_grain_topic_day", table_name="analytics_hourly")
+    op.drop_index("ix_analytics_hourly_grain_day", table_name="analytics_hourly")
     op.drop_table("analytics_hourly")
-    op.drop_index("ix_analytics_daily_day_topic", table_name="analytics_daily")
+    op.drop_index("ix_analytics_daily_grain_agent_day", table_name="analytics_daily")
+    op.drop_index("ix_analytics_daily_grain_day", table_name="analytics_daily")
     op.drop_table("analytics_daily")
