@@ -82,7 +82,7 @@ def insights_charts(out: InsightsOut) -> dict[str, Spec]:
             stacked=True, xTitle=unit, yTitle="Agent replies",
         ),
         "escalations": _spec(
-            "line",
+            "bar",
             [p.start.isoformat() for p in out.escalations.series],
             [{"label": "Needed escalation", "data": [p.escalated for p in out.escalations.series],
               "links": [drill_link("escalated", span, filters) for span in spans]}],

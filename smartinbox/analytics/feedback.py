@@ -124,9 +124,8 @@ def feedback_analytics(
     session: Session, settings: Settings, period: Period, filters: Filters, *, scan: bool = False
 ) -> FeedbackAnalyticsOut:
     src = sources(session, settings, period.start, period.end, scan=scan)
-    rows = src.daily_rows(session, period.start, period.end, filters)
     per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    for r in rows:
+    for r in src.daily_rows(session, period, filters, "day"):
         per_day[r["day"]][0] += int(r["useful"])
         per_day[r["day"]][1] += int(r["ratings"])
     daily = [
@@ -135,6 +134,7 @@ def feedback_analytics(
     ]
     total = sum(d.total for d in daily)
     useful = sum(d.useful for d in daily)
+    kinds = src.daily_rows(session, period, filters, "kind", "topic")
     negatives, rejected, _ = negative_messages(session, settings, period, filters, scan=scan)
     return FeedbackAnalyticsOut(
         total=total,
@@ -151,7 +151,7 @@ def feedback_analytics(
             "useful": drill_link("useful", period, filters),
             "notUseful": drill_link("not_useful", period, filters),
         },
-        failedTopics=_failed_topics(rows, period, filters, settings.analytics_top_n),
-        overrideCases=_override_cases(rows, period, filters, settings.analytics_top_n),
+        failedTopics=_failed_topics(kinds, period, filters, settings.analytics_top_n),
+        overrideCases=_override_cases(kinds, period, filters, settings.analytics_top_n),
         rejectedTotal=rejected,
     )

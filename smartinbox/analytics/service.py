@@ -66,18 +66,28 @@ class Sources:
     name: str
 
     def daily_rows(
-        self, session: Session, start: date, end: date, filters: Filters
+        self, session: Session, period: Period, filters: Filters, *group: str
     ) -> list[dict[str, Any]]:
+        """Daily sums of the period grouped by `group`, at the grain the filters ask for."""
         grain = _grain(DAILY_GRAIN, filters) if self.name == "rollup" else 0
-        rows = repo.daily_rows(session, self.daily, start, end, filters, grain)
-        return [{**r._mapping, "day": as_day(r.day)} for r in rows]
+        rows = repo.daily_rows(session, self.daily, period.start, period.end, filters, grain, group)
+        return [_row(r) for r in rows]
 
     def hourly_rows(
-        self, session: Session, start: date, end: date, filters: Filters
+        self, session: Session, period: Period, filters: Filters, group: str
     ) -> list[dict[str, Any]]:
         grain = _grain(HOURLY_GRAIN, filters) if self.name == "rollup" else 0
-        rows = repo.hourly_rows(session, self.hourly, start, end, filters, grain)
-        return [{**r._mapping, "day": as_day(r.day)} for r in rows]
+        rows = repo.hourly_rows(
+            session, self.hourly, period.start, period.end, filters, grain, group
+        )
+        return [_row(r) for r in rows]
+
+
+def _row(row: Any) -> dict[str, Any]:
+    out = dict(row._mapping)
+    if "day" in out:
+        out["day"] = as_day(out["day"])
+    return out
 
 
 def _grain(bits: dict[str, int], filters: Filters) -> int:
@@ -127,15 +137,18 @@ def period_out(period: Period, settings: Settings) -> PeriodOut:
 
 
 def _complaints(
-    rows: list[dict[str, Any]], period: Period, filters: Filters, top_n: int
+    session: Session, src: Sources, period: Period, filters: Filters, top_n: int
 ) -> tuple[int, list[ComplaintTopic]]:
     prev = period.previous()
-    now: dict[str, int] = defaultdict(int)
-    before: dict[str, int] = defaultdict(int)
-    for r in rows:
-        if r["kind"] == "complaint":
-            into = now if r["day"] >= period.start else before
-            into[r["topic"] or "(none)"] += int(r["messages"])
+
+    def by_topic(p: Period) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for r in src.daily_rows(session, p, filters, "kind", "topic"):
+            if r["kind"] == "complaint":
+                counts[r["topic"] or "(none)"] += int(r["messages"])
+        return counts
+
+    now, before = by_topic(period), by_topic(prev)
     out = []
     for topic, count in sorted(now.items(), key=lambda kv: (-kv[1], kv[0]))[:top_n]:
         previous = before.get(topic, 0)
@@ -155,17 +168,18 @@ def _complaints(
 
 
 def _urgency(
-    rows: list[dict[str, Any]], period: Period, filters: Filters
+    session: Session, src: Sources, period: Period, filters: Filters
 ) -> tuple[list[UrgencyBucket], list[UrgencyBucket]]:
     """Mean urgency by local hour and weekday. Urgency describes incoming traffic, so the
     version and agent filters do not apply (the hourly roll-up does not keep them)."""
     filters = Filters(channel=filters.channel, topic=filters.topic)
-    hours = [[0, 0.0] for _ in range(24)]
-    days = [[0, 0.0] for _ in range(7)]
-    for r in rows:
-        for into in (hours[int(r["hour"])], days[r["day"].weekday()]):
-            into[0] += int(r["analysed"])
-            into[1] += float(r["urgency_sum"])
+    hours: list[list[float]] = [[0, 0.0] for _ in range(24)]
+    days: list[list[float]] = [[0, 0.0] for _ in range(7)]
+    for r in src.hourly_rows(session, period, filters, "hour"):
+        hours[int(r["hour"])] = [int(r["analysed"]), float(r["urgency_sum"])]
+    for r in src.hourly_rows(session, period, filters, "day"):
+        days[r["day"].weekday()][0] += int(r["analysed"])
+        days[r["day"].weekday()][1] += float(r["urgency_sum"])
 
     def bucket(metric: str, key: int, label: str, n: float, urgency: float) -> UrgencyBucket:
         return UrgencyBucket(
@@ -261,11 +275,9 @@ def insights(
 ) -> InsightsOut:
     prev = period.previous()
     src = sources(session, settings, prev.start, period.end, scan=scan)
-    rows = src.daily_rows(session, prev.start, period.end, filters)
-    current = [r for r in rows if r["day"] >= period.start]
-    complaints, top = _complaints(rows, period, filters, settings.analytics_top_n)
-    hourly = src.hourly_rows(session, period.start, period.end, filters)
-    by_hour, by_weekday = _urgency(hourly, period, filters)
+    current = src.daily_rows(session, period, filters, "day")
+    complaints, top = _complaints(session, src, period, filters, settings.analytics_top_n)
+    by_hour, by_weekday = _urgency(session, src, period, filters)
     return InsightsOut(
         period=period_out(period, settings),
         previous_period=period_out(prev, settings),

@@ -87,7 +87,11 @@ def upgrade() -> None:
         sa.Column("last_rejected_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("message_id", name=op.f("pk_analytics_rejections")),
     )
-    op.create_index("ix_analytics_rejections_day", "analytics_rejections", ["day"])
+    op.create_index(
+        "ix_analytics_rejections_day",
+        "analytics_rejections",
+        ["day", "topic", "channel", "agent_id", "version_id"],
+    )
     op.create_index(
         "ix_analytics_rejections_rank",
         "analytics_rejections",

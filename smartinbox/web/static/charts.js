@@ -35,7 +35,8 @@
         borderWidth: pie ? 2 : 1,
         pointRadius: 3,
         spanGaps: true,
-        tension: 0.25
+        clip: false,
+        tension: 0
       };
     });
     var scales = {};
@@ -52,6 +53,7 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
+        layout: { padding: { top: 8, right: 8 } },
         scales: scales,
         plugins: {
           legend: { display: pie || spec.datasets.length > 1, position: "bottom" },
