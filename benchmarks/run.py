@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["benchmarks.ingest"]
+BENCHMARKS = ["benchmarks.ingest", "benchmarks.analytics"]
 
 
 def main() -> None:

@@ -88,7 +88,7 @@ def generate(
         loaded = time.perf_counter() - started
         task = bar.add_task("building roll-ups", total=None)
         run_rebuild(settings, lambda done, total: bar.update(task, completed=done, total=total))
-    console.print(json.dumps({
+    typer.echo(json.dumps({
         **counts, "load_s": round(loaded, 1), "total_s": round(time.perf_counter() - started, 1),
     }))  # fmt: skip
 

@@ -640,7 +640,7 @@ def ensure_rows(
     """Ids of rows with these keys, inserting the missing ones (generator agents, versions)."""
     column = getattr(model, key)
     stmt = select(column, model.id).where(column.in_([v[key] for v in values]))
-    found: dict[Any, int] = {k: int(i) for k, i in session.execute(stmt).tuples()}
+    found: dict[Any, int] = {k: int(i) for k, i in session.execute(stmt)}
     for v in values:
         if v[key] not in found:
             row = model(**v)
