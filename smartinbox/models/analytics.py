@@ -19,7 +19,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from smartinbox.models.base import Base, BigId, IdMixin, UTCDateTime
 
-
 # Bits of `grain`: the dimension is summed over (NULL in the row), not kept.
 DAILY_GRAIN = {"channel": 1, "version_id": 2, "agent_id": 4}
 HOURLY_GRAIN = {"channel": 1, "topic": 2}
@@ -80,12 +79,14 @@ class AnalyticsRejection(Base):
     __table_args__ = (
         # Read backwards, this is the "most rejected" order: a year's top ten costs ten rows.
         Index(
-            "ix_analytics_rejections_rank", "rejections", "badness", "last_rejected_at", "message_id"
+            "ix_analytics_rejections_rank",
+            "rejections",
+            "badness",
+            "last_rejected_at",
+            "message_id",
         ),
         # Covers the filters, so counting a period's rejections never touches the table.
-        Index(
-            "ix_analytics_rejections_day", "day", "topic", "channel", "agent_id", "version_id"
-        ),
+        Index("ix_analytics_rejections_day", "day", "topic", "channel", "agent_id", "version_id"),
     )
 
     message_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)

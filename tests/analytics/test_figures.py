@@ -83,11 +83,12 @@ def test_escalations_after_an_ai_reply(env: Any, get: Any, world: World) -> None
 def test_escalation_window_is_a_setting(
     env: Any, client: Any, agent: Any, monkeypatch: Any, world: World
 ) -> None:
+    from datetime import date
+
     from smartinbox import config
     from smartinbox.analytics import service
     from smartinbox.analytics.periods import Period
     from smartinbox.analytics.schemas import Filters
-    from datetime import date
 
     monkeypatch.setenv("SMARTINBOX_ANALYTICS_ESCALATION_WINDOW_H", "12")
     config.get_settings.cache_clear()
