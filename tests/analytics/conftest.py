@@ -9,7 +9,6 @@ from smartinbox import config
 from smartinbox.analytics.tasks import run_rebuild
 from tests.analytics.fixture import World, build
 from tests.conftest import Env
-from tests.web.conftest import browser, live_server, page  # noqa: F401  (browser tests)
 
 PERIOD = {"start": "2025-01-06", "end": "2025-01-12"}
 

@@ -126,6 +126,7 @@ def upgrade() -> None:
         sa.Column("value", sa.String(length=255), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_analytics_state")),
     )
+    op.create_index("ix_messages_customer_received", "messages", ["customer_id", "received_at"])
     if op.get_bind().dialect.name == "postgresql":
         _postgres_triggers()
     else:
@@ -230,6 +231,7 @@ def downgrade() -> None:
         for table in ("messages", *CHILD_TABLES):
             for suffix in ("ins", "upd", "del"):
                 op.execute(f"DROP TRIGGER IF EXISTS trg_analytics_{table}_{suffix}")
+    op.drop_index("ix_messages_customer_received", table_name="messages")
     op.drop_table("analytics_state")
     op.drop_table("analytics_dirty")
     op.drop_index("ix_analytics_escalations_received_at", table_name="analytics_escalations")

@@ -10,11 +10,23 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.analytics.fixture import World
+from smartinbox.analytics.tasks import run_rebuild
+from tests.analytics.conftest import use_timezone
+from tests.analytics.fixture import World, build
 from tests.web.conftest import LiveServer, login, screenshot
 
 pytestmark = pytest.mark.browser
 WEEK = "start=2025-01-06&end=2025-01-12"
+
+
+@pytest.fixture
+def world(sqlite_env: Any, monkeypatch: pytest.MonkeyPatch) -> World:
+    """The hand-computed week of tests/analytics (New York team time), roll-ups built."""
+    use_timezone(sqlite_env, monkeypatch, "America/New_York")
+    with sqlite_env.session() as session:
+        w = build(session)
+    run_rebuild(sqlite_env.settings)
+    return w
 
 
 def _drawn(page: Any, count: int) -> None:
