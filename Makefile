@@ -29,7 +29,11 @@ smartinbox/web/static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p smartinbox/web/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js smartinbox/web/static/vendor/htmx.min.js
 
-assets: smartinbox/web/static/vendor/htmx.min.js
+smartinbox/web/static/vendor/chart.umd.min.js: node_modules/.package-lock.json
+	mkdir -p smartinbox/web/static/vendor
+	cp node_modules/chart.js/dist/chart.umd.min.js smartinbox/web/static/vendor/chart.umd.min.js
+
+assets: smartinbox/web/static/vendor/htmx.min.js smartinbox/web/static/vendor/chart.umd.min.js
 
 demo: install
 	$(SI) db upgrade

@@ -5,7 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["benchmarks.ingest", "benchmarks.exports", "benchmarks.retrain"]
+BENCHMARKS = [
+    "benchmarks.ingest",
+    "benchmarks.exports",
+    "benchmarks.retrain",
+    "benchmarks.analytics",
+]
 
 
 def main() -> None:

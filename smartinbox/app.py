@@ -15,6 +15,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from smartinbox import errors, health
+from smartinbox.analytics.endpoints import router as analytics_router
+from smartinbox.analytics.views import router as analytics_views
 from smartinbox.config import Settings, get_settings
 from smartinbox.feedback.endpoints import router as feedback_router
 from smartinbox.feedback.views import router as feedback_views
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(inbox_router)
     app.include_router(feedback_router)
     app.include_router(feedback_views)
+    app.include_router(analytics_router)
+    app.include_router(analytics_views)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app

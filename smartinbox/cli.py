@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartinbox.analytics.cli import analytics_app
 from smartinbox.auth.cli import tokens_app, users_app
 from smartinbox.config import Settings, get_settings
 from smartinbox.feedback.cli import export_app, retrain_command
@@ -25,6 +26,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(export_app, name="export")
 app.add_typer(versions_app, name="versions")
+app.add_typer(analytics_app, name="analytics")
 app.command("seed")(seed_command)
 app.command("retrain")(retrain_command)
 app.command("import")(import_command)

@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Log level (DEBUG, INFO, WARNING, ERROR).")
     log_json: bool = Field(True, description="Write logs as one JSON object per line.")
     team_timezone: str = Field("UTC", description="Team timezone (IANA name) used by dashboards.")
+    analytics_escalation_window_h: float = Field(
+        48.0,
+        gt=0,
+        le=24 * 90,
+        description=(
+            "Hours after an AI-based reply within which a new message from the same customer "
+            "counts the answered message as needing escalation (dashboards)."
+        ),
+    )
+    analytics_top_n: int = Field(
+        10, ge=1, le=100, description="Rows in the dashboards' top lists and tables."
+    )
     shutdown_grace_s: float = Field(
         20.0, ge=0, description="Seconds a graceful shutdown waits for running jobs to finish."
     )

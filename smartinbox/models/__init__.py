@@ -1,5 +1,13 @@
 """Every ORM model, imported here so that `Base.metadata` knows all tables."""
 
+from smartinbox.models.analytics import (
+    AnalyticsDaily,
+    AnalyticsDirty,
+    AnalyticsEscalation,
+    AnalyticsHourly,
+    AnalyticsRejection,
+    AnalyticsState,
+)
 from smartinbox.models.auth import ApiToken, User
 from smartinbox.models.base import Base
 from smartinbox.models.evaluation import StressTestLog, StressTestRun
@@ -28,6 +36,12 @@ __all__ = [
     "AIReplyImprovement",
     "AgentReply",
     "Analysis",
+    "AnalyticsDaily",
+    "AnalyticsDirty",
+    "AnalyticsEscalation",
+    "AnalyticsHourly",
+    "AnalyticsRejection",
+    "AnalyticsState",
     "ApiToken",
     "AssistantVersion",
     "Base",
