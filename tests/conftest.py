@@ -87,7 +87,8 @@ def models_dir() -> Path:
     """Local models trained once and reused while the AI code and data are unchanged."""
     from smartinbox.ai.training import ensure_models
 
-    target = ROOT / "var" / "test-models" / _models_key()
+    cache = Path(os.environ.get("SMARTINBOX_TEST_MODELS_CACHE", ROOT / "var" / "test-models"))
+    target = cache / _models_key()
     ensure_models(target)
     return target
 
