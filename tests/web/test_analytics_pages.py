@@ -73,7 +73,7 @@ def test_feedback_page_tabs(
     page.click("text=Trends")
     _drawn(page, 2)
     screenshot(page, "analytics-feedback-trends")
-    page.click("text=Replay")
+    page.click(".tabs >> text=Replay")  # the tab, not the Replay page in the nav bar
     expect(page.locator("article.replay")).to_have_count(2)
     expect(page.locator("article.replay").first).to_contain_text("Agent reply to m3 (edited)")
     screenshot(page, "analytics-feedback-replay")

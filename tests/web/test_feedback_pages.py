@@ -85,10 +85,10 @@ def test_rate_reply_replay_improve_explain_export(
     card.locator("text=Explain why it failed").click()
     why = card.locator("pre.why")
     expect(why).to_contain_text("Missing specifics")
-    expect(why).to_contain_text("8812")
+    expect(why).to_contain_text("49.90")  # the amount the agent gave and the AI reply lacked
     screenshot(page, "feedback-replay")
     page.reload()  # stored, not recomputed: still there, and the button is gone
-    expect(page.locator("article.replay pre.why").first).to_contain_text("8812")
+    expect(page.locator("article.replay pre.why").first).to_contain_text("49.90")
     assert page.locator("text=Explain why it failed").count() == 0
 
     page.click("nav >> text=Exports")
