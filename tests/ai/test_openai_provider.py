@@ -24,7 +24,9 @@ from tests.conftest import Env
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, closed_port_url, running_server
 
 API_KEY = "sk-test-do-not-log-0123456789"
-REFUND = MessageInput("I returned the blender two weeks ago, where is my refund?", customer_name="Ann")
+REFUND = MessageInput(
+    "I returned the blender two weeks ago, where is my refund?", customer_name="Ann"
+)
 
 
 @pytest.fixture
