@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -21,7 +22,13 @@ from smartinbox.ai.providers.openai_client import (
 from smartinbox.ai.providers.openai_compat import OpenAIEngine
 from smartinbox.ai.providers.openai_prompts import PROMPT_VERSION, REPLY_SYSTEM
 from tests.conftest import Env
-from tests.fakes.openai_server import FakeOpenAIServer, Reply, closed_port_url, running_server
+from tests.fakes.openai_server import (
+    FakeOpenAIServer,
+    Reply,
+    closed_port_url,
+    default_responder,
+    running_server,
+)
 
 API_KEY = "sk-test-do-not-log-0123456789"
 REFUND = MessageInput(
@@ -288,3 +295,34 @@ def test_malformed_judgement_falls_back_to_the_local_judge(
     judgement = engine.judge(REFUND.body, "Your refund was sent yesterday.")
     assert 0.0 <= judgement.score <= 1.0
     assert "local judge" in judgement.comments[-1]
+
+
+def test_concurrency_limit_holds_across_threads(
+    server: FakeOpenAIServer, shared_engine: LocalEngine, sleeps: Sleeps
+) -> None:
+    engine = make_engine(server.base_url, shared_engine, sleeps, concurrency=2)
+    server.script(*[_slow] * 6)
+    # Three jobs at once, each a batch of two: the limit is per engine, not per batch.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        batches = list(pool.map(lambda _i: engine.analyze([REFUND] * 2), range(3)))
+    assert [len(b) for b in batches] == [2, 2, 2]
+    assert all(t.note is None for b in batches for t in b)
+    assert server.max_in_flight == 2
+
+
+def _slow(request: dict[str, Any]) -> Reply:
+    reply = default_responder(request)
+    reply.delay_s = 0.2
+    return reply
+
+
+def test_provider_setting_selects_the_engine(sqlite_env: Env) -> None:
+    from smartinbox.ai.registry import engine_for_settings
+
+    assert engine_for_settings(sqlite_env.settings).name == "local"
+    remote = sqlite_env.settings.model_copy(
+        update={"ai_provider": "openai", "openai_base_url": "http://127.0.0.1:9/v1"}
+    )
+    engine = engine_for_settings(remote)
+    assert isinstance(engine, OpenAIEngine) and engine_for_settings(remote) is engine
+    assert engine.client.config.concurrency == remote.openai_concurrency

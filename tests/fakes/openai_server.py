@@ -127,6 +127,8 @@ class FakeOpenAIServer:
         self.responder = responder
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests it was answering at the same time
         self._script: deque[Reply | Responder] = deque()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -180,8 +182,15 @@ class FakeOpenAIServer:
                 if problem:
                     return self._send(400, _error(problem), {})
                 reply = fake._next(request)
-                if reply.delay_s:
-                    time.sleep(reply.delay_s)
+                with fake._lock:
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                try:
+                    if reply.delay_s:
+                        time.sleep(reply.delay_s)
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
                 if reply.status != 200:
                     body = reply.body or _error(f"scripted {reply.status}", "server_error")
                     return self._send(reply.status, body, reply.headers)
