@@ -233,6 +233,8 @@ def test_output_checks_allow_what_the_evidence_contains(sqlite_env: Env) -> None
     assert check_reply(reply, approved).ok
     assert not check_reply(reply, ["Thanks for your patience."]).ok
     assert check_reply("Your refund request is with our billing team.", []).ok
+    assert check_reply("I'm sorry, we can't refund opened items.", []).ok
+    assert not check_reply("You will receive a full refund by Friday.", []).ok
 
 
 def test_pii_is_redacted_before_it_leaves(

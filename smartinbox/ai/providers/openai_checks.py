@@ -28,7 +28,8 @@ _MONEY = re.compile(
     re.I,
 )
 _PROMISE = re.compile(
-    r"\b(?:we|i)(?:'ll| will| shall| are going to| have| can| am going to)\b[^.!?\n]{0,60}?"
+    r"\b(?:we|i)(?:'ll| will| shall| are going to| have| can| am going to)\b"
+    r"(?!n't|'t| not| never)[^.!?\n]{0,60}?"
     r"\b(?:refund\w*|reimburs\w*|compensat\w*|credit\w*|waive\w*|discount\w*|voucher\w*)"
     r"|\byou(?:'ll| will| are going to)? (?:receive|get|be (?:given|issued|refunded|credited))\b"
     r"[^.!?\n]{0,40}?\b(?:refund\w*|credit\w*|compensation|voucher\w*|discount\w*|money back)"
