@@ -21,6 +21,7 @@ from smartinbox.ai.providers.openai_client import (
 )
 from smartinbox.ai.providers.openai_compat import OpenAIEngine
 from smartinbox.ai.providers.openai_prompts import PROMPT_VERSION, REPLY_SYSTEM
+from smartinbox.inbox.analysis import snooze_reason
 from tests.conftest import Env
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
@@ -225,6 +226,8 @@ def test_unsafe_replies_are_withheld(
     assert suggestion.confidence < 0.3 / 2 + 1e-9
     assert suggestion.note and problem in suggestion.note
     assert suggestion.provider == "openai" and suggestion.evidence == grounded.evidence
+    reason = snooze_reason(triage, suggestion, 0.3)  # what the stored AIReply records
+    assert reason and reason.startswith("Low confidence") and problem in reason
 
 
 def test_output_checks_allow_what_the_evidence_contains(sqlite_env: Env) -> None:
