@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB_FILE = Path("var") / "smartinbox.db"
@@ -106,6 +106,54 @@ class Settings(BaseSettings):
     )
     models_dir: Path | None = Field(
         None, description="Folder of the trained local models. Defaults to <data_dir>/models."
+    )
+    openai_base_url: str | None = Field(
+        None,
+        description=(
+            "Base URL of the OpenAI-compatible API used when ai_provider is 'openai' (OpenAI, "
+            "Azure's /openai/v1/, vLLM, Ollama, llama.cpp server). Empty: OpenAI's own API."
+        ),
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        description=(
+            "API key of that endpoint (falls back to the OPENAI_API_KEY variable; self-hosted "
+            "servers accept any value). Never logged or shown."
+        ),
+    )
+    openai_chat_model: str = Field(
+        "gpt-4o-mini", description="Chat model that triages, writes replies, explains and judges."
+    )
+    openai_timeout_s: float = Field(
+        30.0, gt=0, description="Seconds one request to the endpoint may take before it is retried."
+    )
+    openai_max_retries: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description=(
+            "Retries of a request that timed out, was refused or got 429/5xx, with exponential "
+            "backoff (0.5 s, 1 s, 2 s, ... or the server's Retry-After)."
+        ),
+    )
+    openai_concurrency: int = Field(
+        4, ge=1, le=256, description="Most requests in flight to the endpoint from one process."
+    )
+    openai_redact_pii: bool = Field(
+        True,
+        description=(
+            "Replace e-mail addresses, phone numbers and card numbers with [email], [phone] and "
+            "[card] in everything sent to the endpoint."
+        ),
+    )
+    openai_logprob_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Weight of the model's own token probability against the evidence-based acceptance "
+            "estimate in a generated reply's confidence (a weighted geometric mean)."
+        ),
     )
     train_on_start: bool = Field(
         True,

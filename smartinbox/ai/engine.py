@@ -38,6 +38,7 @@ class Triage:
     confidence: dict[str, float] = field(default_factory=dict)  # per field, 0..1
     model_version: str = ""
     latency_ms: float = 0.0
+    note: str | None = None  # why this result is not what the provider was asked for
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Suggestion:
     provider: str = "local"
     prompt_version: str | None = None
     latency_ms: float = 0.0
+    note: str | None = None  # e.g. why a generated reply was replaced by the best evidence
 
 
 @dataclass

@@ -10,12 +10,17 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smartinbox.ai.artifacts import MANIFEST, ModelArtifactsError
 from smartinbox.ai.embedder import MiniLMEmbedder
 from smartinbox.ai.engine import Engine
 from smartinbox.ai.providers.local import LocalEngine
 from smartinbox.ai.training import Progress, ensure_models, load_local_engine
+
+if TYPE_CHECKING:
+    from smartinbox.ai.providers.openai_compat import OpenAIEngine
+    from smartinbox.config import Settings
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,8 @@ class _Loaded:
 _lock = threading.Lock()
 _engines: dict[Path, _Loaded] = {}
 _embedder: MiniLMEmbedder | None = None
+# One OpenAI engine per configuration, so its concurrency limit holds across worker threads.
+_remote: dict[tuple[object, ...], OpenAIEngine] = {}
 
 
 def _manifest_stamp(models_dir: Path) -> tuple[int, int]:
@@ -72,7 +79,45 @@ def get_local_engine(
         return loaded.engine
 
 
+def engine_for_settings(settings: Settings) -> Engine:
+    """The engine `settings.ai_provider` names: the local models, or an OpenAI-compatible API."""
+    models_dir = settings.resolved_models_dir()
+    if settings.ai_provider != "openai":
+        return get_engine(models_dir)
+    from smartinbox.ai.providers.openai_client import ChatClient, ClientConfig
+    from smartinbox.ai.providers.openai_compat import OpenAIEngine
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    config = ClientConfig(
+        base_url=settings.openai_base_url,
+        api_key=key,
+        model=settings.openai_chat_model,
+        timeout_s=settings.openai_timeout_s,
+        max_retries=settings.openai_max_retries,
+        concurrency=settings.openai_concurrency,
+    )
+    options = (
+        settings.openai_redact_pii,
+        settings.openai_logprob_weight,
+        settings.auto_snooze_threshold,
+    )
+    cache_key = (config, Path(models_dir).resolve(), *options)
+    with _lock:
+        engine = _remote.get(cache_key)
+        if engine is None:
+            engine = OpenAIEngine(
+                ChatClient(config),
+                lambda: get_local_engine(models_dir),
+                redact_pii=settings.openai_redact_pii,
+                logprob_weight=settings.openai_logprob_weight,
+                snooze_threshold=settings.auto_snooze_threshold,
+            )
+            _remote[cache_key] = engine
+        return engine
+
+
 def clear_engines() -> None:
     """Forget every loaded engine (the next call loads again); for tests and reloads."""
     with _lock:
         _engines.clear()
+        _remote.clear()

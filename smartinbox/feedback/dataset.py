@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
-from smartinbox.feedback.pii import redact
 from smartinbox.feedback.training import is_junk, prompt_hash
+from smartinbox.kit.pii import redact
 from smartinbox.models import AgentReply, Feedback, TrainingExample
 
 

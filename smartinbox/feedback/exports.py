@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
 from smartinbox.feedback.jsonl import ValidationReport, chat_record
-from smartinbox.feedback.pii import redact
 from smartinbox.feedback.schemas import ReplayFilters
 from smartinbox.kit.errors import ValidationFailed
+from smartinbox.kit.pii import redact
 from smartinbox.versions.service import DEFAULT_SYSTEM_PROMPT
 
 Format = Literal["csv", "jsonl"]

@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from smartinbox.ai import get_engine
 from smartinbox.ai.engine import Engine, MessageInput, Suggestion, Triage
 from smartinbox.config import Settings
 from smartinbox.inbox import repository as repo
@@ -29,7 +28,10 @@ log = logging.getLogger(__name__)
 
 
 def engine_for(settings: Settings) -> Engine:
-    return get_engine(settings.resolved_models_dir())
+    # Imported here: the registry loads the model code, which the rest of this module never needs.
+    from smartinbox.ai.registry import engine_for_settings
+
+    return engine_for_settings(settings)
 
 
 def as_input(message: Message) -> MessageInput:
@@ -46,10 +48,11 @@ def snooze_reason(triage: Triage, suggestion: Suggestion, threshold: float) -> s
     if triage.spam >= 0.5 or triage.kind == "spam":
         return "Looks like spam or a test message; no reply suggested for sending."
     if suggestion.confidence < threshold:
-        return (
+        reason = (
             f"Low confidence ({suggestion.confidence:.2f} < {threshold:.2f}): "
             "needs a human review before it is used."
         )
+        return f"{reason} {suggestion.note}" if suggestion.note else reason
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from smartinbox.feedback import pii, tokens
+from smartinbox.feedback import tokens
 from smartinbox.feedback.jsonl import ValidationReport, chat_record, problem
 from smartinbox.feedback.service import merge_example
 from smartinbox.feedback.training import (
@@ -14,6 +14,7 @@ from smartinbox.feedback.training import (
     example_for,
     is_junk,
 )
+from smartinbox.kit import pii
 from smartinbox.models import TrainingExample, TrainingExampleSource
 from tests.conftest import Env
 

@@ -1,4 +1,4 @@
-"""Redaction of e-mail addresses, phone numbers and card numbers in exported text.
+"""Redaction of e-mail addresses, phone numbers and card numbers in text that leaves the machine.
 
 Card numbers are recognised by the Luhn checksum, so order numbers of the same length stay;
 phone numbers need a leading + or 00, separators, or at least ten digits, so a short order
