@@ -165,9 +165,7 @@ def _in_scope_accuracy(
 
 def _oos_predictions(classes: list[str], proba: Any, threshold: float) -> list[str]:
     best = proba.argmax(axis=1)
-    return [
-        OOS if proba[n, i] < threshold else classes[i] for n, i in enumerate(best.tolist())
-    ]
+    return [OOS if proba[n, i] < threshold else classes[i] for n, i in enumerate(best.tolist())]
 
 
 def _with_oos(
@@ -209,9 +207,7 @@ def stratified(
     from sklearn.model_selection import train_test_split
 
     vectors = embed(texts)
-    a, b = train_test_split(
-        list(range(len(texts))), test_size=0.2, random_state=0, stratify=labels
-    )
+    a, b = train_test_split(list(range(len(texts))), test_size=0.2, random_state=0, stratify=labels)
 
     def take(idx: list[int]) -> tuple[list[str], list[str], FloatMatrix]:
         return [texts[i] for i in idx], [labels[i] for i in idx], vectors[idx]
@@ -228,9 +224,9 @@ def sms(embed: Embeddings, quick: bool) -> dict[str, Any]:
     results = compare(train, test)
     head = train_custom_head("topic", train[0], train[1], train[2])
     predicted, _ = head.predict(test[0], test[2])
-    results["smartinbox"]["spam_f1"] = classification_report(test[1], predicted)["labels"][
-        "spam"
-    ]["f1"]
+    results["smartinbox"]["spam_f1"] = classification_report(test[1], predicted)["labels"]["spam"][
+        "f1"
+    ]
     for name, (labels, _) in baselines(train, test[0], test[2]).items():
         results[name]["spam_f1"] = classification_report(test[1], labels)["labels"]["spam"]["f1"]
     return results

@@ -50,7 +50,11 @@ def instant_learning(data: dict[str, Any], embedder: MiniLMEmbedder, quick: bool
     for (text, intent), triage in zip(tests, triages, strict=True):
         suggestion = engine.suggest(MessageInput(text), triage)
         hits += int(bool(suggestion.evidence) and suggestion.evidence[0].ref_id == intent)
-    return {"remembered": len(first), "queries": len(tests), "accuracy": round(hits / len(tests), 4)}
+    return {
+        "remembered": len(first),
+        "queries": len(tests),
+        "accuracy": round(hits / len(tests), 4),
+    }
 
 
 def calibration_figures(data_dir: Path, embedder: MiniLMEmbedder, quick: bool) -> dict[str, Any]:
@@ -88,7 +92,9 @@ def calibration_figures(data_dir: Path, embedder: MiniLMEmbedder, quick: bool) -
         s = engine.suggest(MessageInput(text), triage)
         used = s.evidence[0].ref_id if s.evidence else None
         confidence.append(s.confidence)
-        accepted.append(int(bool(intent) and used is not None and rows[int(used)]["intent"] == intent))
+        accepted.append(
+            int(bool(intent) and used is not None and rows[int(used)]["intent"] == intent)
+        )
     order = list(range(len(queries)))
     random.Random(0).shuffle(order)
     fit_half, eval_half = order[: len(order) // 2], order[len(order) // 2 :]

@@ -46,7 +46,9 @@ class CustomHead:
         return self.head.classes
 
     def proba(self, texts: Sequence[str], embeddings: FloatMatrix) -> FloatMatrix:
-        matrix = assemble(VARIANT, self.featurizer.transform(texts), embeddings, style_matrix(texts))
+        matrix = assemble(
+            VARIANT, self.featurizer.transform(texts), embeddings, style_matrix(texts)
+        )
         return self.head.proba(matrix)
 
     def predict(

@@ -32,8 +32,8 @@ from smartinbox.ai.artifacts import (
 from smartinbox.ai.calibration import FILE as CALIBRATION_FILE
 from smartinbox.ai.calibration import Calibration
 from smartinbox.ai.confidence import AcceptanceModel
-from smartinbox.ai.custom_heads import load_custom_heads
 from smartinbox.ai.corpus import bitext_rows, dataset_counts, language_check_set, load_corpus
+from smartinbox.ai.custom_heads import load_custom_heads
 from smartinbox.ai.embedder import MiniLMEmbedder
 from smartinbox.ai.evaluation import fit_heads, prepare, sample_rows, score_heads
 from smartinbox.ai.features import TfidfFeaturizer
