@@ -85,6 +85,10 @@ class TriageModel:
             topic_i = int(np.argmax(proba["topic"][i]))
             topic, topic_conf = topic_head.classes[topic_i], float(proba["topic"][i][topic_i])
             out_of_scope = bool(oos_p[i] >= OUT_OF_SCOPE_CUTOFF)
+            if out_of_scope and "topic" in self.custom:
+                # The shipped scope is e-commerce support; a team's own topics define its scope,
+                # so a message its head files confidently is in scope whatever that head says.
+                out_of_scope = bool(oos_p[i] > topic_conf)
             # Junk and out-of-scope requests have no support topic, whatever their words suggest.
             if kind == "spam" or out_of_scope:
                 topic = OTHER_TOPIC
