@@ -41,6 +41,10 @@ def eval_triage(
     label_col: Annotated[str, typer.Option(help="Column with the right label.")] = "label",
     field: Annotated[str, typer.Option(help="Triage field the labels are for.")] = "topic",
     oos_label: Annotated[str | None, typer.Option(help="Label meaning 'out of scope'.")] = None,
+    oos_threshold: Annotated[
+        float | None,
+        typer.Option(help="Answers less confident than this count as --oos-label."),
+    ] = None,
     limit: Limit = None,
     as_json: AsJson = False,
 ) -> None:
@@ -59,6 +63,7 @@ def eval_triage(
                 shared_embedder(),
                 field,
                 oos_label,
+                oos_threshold,
             )
     except (CsvColumnError, CustomHeadError) as exc:
         _fail(str(exc))

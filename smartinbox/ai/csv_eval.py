@@ -61,8 +61,13 @@ def evaluate_triage(
     embedder: MiniLMEmbedder,
     field: str = "topic",
     oos_label: str | None = None,
+    oos_threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Train a `field` head on `train` (text, label) pairs and score it on `test`."""
+    """Train a `field` head on `train` (text, label) pairs and score it on `test`.
+
+    With `oos_threshold`, an answer less confident than that becomes `oos_label`: a team can
+    measure out-of-scope detection even when its history has few out-of-scope examples.
+    """
     started = time.perf_counter()
     train_texts = [t for t, _ in train]
     head = train_custom_head(
@@ -72,6 +77,11 @@ def evaluate_triage(
     texts = [t for t, _ in test]
     predicted, confidence = head.predict(texts, embedder.embed(texts))
     elapsed = time.perf_counter() - trained
+    if oos_label is not None and oos_threshold is not None:
+        predicted = [
+            oos_label if c < oos_threshold else p
+            for p, c in zip(predicted, confidence, strict=True)
+        ]
     report = classification_report(
         [label for _, label in test], predicted, confidence, oos_label=oos_label
     )
