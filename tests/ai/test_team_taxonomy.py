@@ -135,3 +135,20 @@ def test_train_needs_two_rows_per_label(
     with pytest.raises(CustomHeadError, match="lonely"):
         train_team_head(models, "topic", ["a b", "a b c", "x y"], ["one", "one", "lonely"],
                         embedder=embedder)  # fmt: skip
+
+
+def test_retraining_the_shipped_models_keeps_the_team_head(
+    tmp_path: Path, embedder: MiniLMEmbedder
+) -> None:
+    from smartinbox.ai.training import train_default_models
+
+    models = tmp_path / "models"
+    train_default_models(models, sample_per_stratum=8, embedder=embedder)
+    rows = _train_rows()
+    train_team_head(models, "topic", [t for t, _ in rows], [lbl for _, lbl in rows],
+                    embedder=embedder)  # fmt: skip
+    manifest = train_default_models(models, sample_per_stratum=8, embedder=embedder)
+    assert "custom_topic.npz" in manifest["files"]
+    assert manifest["custom_heads"]["topic"]["labels"] == sorted(TEAM)
+    engine = load_local_engine(models, embedder=embedder)
+    assert engine.analyze([MessageInput(TEST[2][0])])[0].topic == "vat-invoices"
