@@ -28,6 +28,8 @@ REGULARISATION_C = 4.0
 # An agent's correction is a deliberate, checked label; it outweighs a row of imported history.
 CORRECTION_WEIGHT = 3.0
 MIN_ROWS_PER_LABEL = 2
+# The inbox stores a topic in 64 characters and a kind in 32.
+MAX_LABEL_CHARS = {"topic": 64, "kind": 32}
 
 
 class CustomHeadError(ValueError):
@@ -108,6 +110,12 @@ def train_custom_head(
         raise CustomHeadError(f"field must be one of {', '.join(CUSTOM_FIELDS)}, not {field!r}")
     if len(texts) != len(labels) or len(texts) != len(embeddings):
         raise CustomHeadError("one label and one vector per text are required")
+    too_long = sorted({lbl for lbl in labels if len(lbl) > MAX_LABEL_CHARS[field]})
+    if too_long:
+        raise CustomHeadError(
+            f"{field} labels may have at most {MAX_LABEL_CHARS[field]} characters: "
+            + ", ".join(too_long[:5])
+        )
     counts: dict[str, int] = {}
     for label in labels:
         counts[label] = counts.get(label, 0) + 1
