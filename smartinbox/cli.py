@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartinbox.ai.cli import eval_app, train_app
 from smartinbox.analytics.cli import analytics_app
 from smartinbox.auth.cli import tokens_app, users_app
 from smartinbox.config import Settings, get_settings
@@ -27,6 +28,8 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(export_app, name="export")
 app.add_typer(versions_app, name="versions")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 app.command("seed")(seed_command)
 app.command("retrain")(retrain_command)
 app.command("import")(import_command)

@@ -146,3 +146,17 @@ def read_verified(models_dir: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
             )
         contents[name] = data
     return manifest, contents
+
+
+def update_model_dir(
+    models_dir: Path, new_files: dict[str, bytes], manifest_updates: dict[str, Any]
+) -> dict[str, Any]:
+    """Add or replace files in a verified models folder, swapping the whole folder atomically.
+
+    The manifest gets the new checksums and, since the version is a hash of them, a new version:
+    engines that watch the manifest reload with the added files.
+    """
+    manifest, files = read_verified(models_dir)
+    merged = {**files, **new_files}
+    kept = {k: v for k, v in manifest.items() if k not in ("format", "version", "files")}
+    return write_model_dir(models_dir, merged, {**kept, **manifest_updates})

@@ -29,8 +29,11 @@ from smartinbox.ai.artifacts import (
     read_verified,
     write_model_dir,
 )
+from smartinbox.ai.calibration import FILE as CALIBRATION_FILE
+from smartinbox.ai.calibration import Calibration
 from smartinbox.ai.confidence import AcceptanceModel
 from smartinbox.ai.corpus import bitext_rows, dataset_counts, language_check_set, load_corpus
+from smartinbox.ai.custom_heads import load_custom_heads
 from smartinbox.ai.embedder import MiniLMEmbedder
 from smartinbox.ai.evaluation import fit_heads, prepare, sample_rows, score_heads
 from smartinbox.ai.features import TfidfFeaturizer
@@ -114,9 +117,26 @@ def train_default_models(
         "training_seconds": round(time.perf_counter() - started, 2),
         "libraries": _library_versions(),
     }
+    files.update(_team_files(Path(models_dir), manifest))
     manifest = write_model_dir(Path(models_dir), files, manifest)
     report("done", 1.0)
     return manifest
+
+
+# What a team trained or measured on its own data survives a retraining of the shipped models.
+_TEAM_FILE_PREFIXES = ("custom_", "calibration")
+_TEAM_MANIFEST_KEYS = ("custom_heads", "calibration")
+
+
+def _team_files(models_dir: Path, manifest: dict[str, Any]) -> dict[str, bytes]:
+    try:
+        old_manifest, old_files = read_verified(models_dir)
+    except ModelArtifactsError:
+        return {}
+    for key in _TEAM_MANIFEST_KEYS:
+        if key in old_manifest:
+            manifest[key] = old_manifest[key]
+    return {k: v for k, v in old_files.items() if k.startswith(_TEAM_FILE_PREFIXES)}
 
 
 def language_accuracy(model: TriageModel, embedder: MiniLMEmbedder) -> dict[str, Any]:
@@ -150,12 +170,17 @@ def load_local_engine(models_dir: Path, embedder: MiniLMEmbedder | None = None) 
         supersede=False,
     )
     return LocalEngine(
-        triage_model=TriageModel(featurizer, heads),
+        triage_model=TriageModel(featurizer, heads, custom=load_custom_heads(files)),
         memory=memory,
         acceptance=AcceptanceModel.from_dict(config["acceptance"]),
         embedder=embedder,
         account_types=config["account_types"],
         version=str(manifest["version"]),
+        calibration=(
+            Calibration.from_dict(load_json(files[CALIBRATION_FILE]))
+            if CALIBRATION_FILE in files
+            else None
+        ),
     )
 
 

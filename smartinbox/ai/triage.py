@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from smartinbox.ai.custom_heads import CustomHead
 from smartinbox.ai.embedder import FloatMatrix
 from smartinbox.ai.engine import Triage
 from smartinbox.ai.features import TfidfFeaturizer, assemble, style_matrix
@@ -28,9 +29,12 @@ class TriageModel:
         featurizer: TfidfFeaturizer,
         heads: Mapping[str, LinearHead],
         language: LanguageDetector | None = None,
+        custom: Mapping[str, CustomHead] | None = None,
     ) -> None:
         self.featurizer = featurizer
-        self.heads = dict(heads)
+        # A team's own head for a field (its taxonomy) takes the place of the shipped one.
+        self.custom = dict(custom or {})
+        self.heads = {**heads, **{name: c.head for name, c in self.custom.items()}}
         self.language = language or LanguageDetector()
         self.needs_embeddings = any(h.variant != "tfidf" for h in self.heads.values())
 
@@ -46,6 +50,10 @@ class TriageModel:
         matrices = {}
         out = {}
         for name, head in self.heads.items():
+            if name in self.custom:
+                assert embeddings is not None
+                out[name] = self.custom[name].proba(texts, embeddings)
+                continue
             if head.variant not in matrices:
                 matrices[head.variant] = assemble(head.variant, tfidf, embeddings, style)
             out[name] = head.proba(matrices[head.variant])
@@ -77,13 +85,19 @@ class TriageModel:
             topic_i = int(np.argmax(proba["topic"][i]))
             topic, topic_conf = topic_head.classes[topic_i], float(proba["topic"][i][topic_i])
             out_of_scope = bool(oos_p[i] >= OUT_OF_SCOPE_CUTOFF)
+            if out_of_scope and "topic" in self.custom:
+                # The shipped scope is e-commerce support; a team's own topics define its scope,
+                # so a message its head files confidently is in scope whatever that head says.
+                out_of_scope = bool(oos_p[i] > topic_conf)
             # Junk and out-of-scope requests have no support topic, whatever their words suggest.
             if kind == "spam" or out_of_scope:
                 topic = OTHER_TOPIC
                 topic_conf = float(max(proba["kind"][i][kind_i], oos_p[i]))
             # The kind head also predicts "spam"; the two estimates are averaged so that a
             # message called spam never reports a spam probability below one half by accident.
-            spam = float((spam_p[i] + proba["kind"][i][kind_head.classes.index("spam")]) / 2)
+            spam = float(spam_p[i])
+            if "spam" in kind_head.classes:  # a team's own kinds may have no spam class
+                spam = float((spam + proba["kind"][i][kind_head.classes.index("spam")]) / 2)
             language = self.language.detect(text, float(gibberish_p[i]))
             factor = 1.0 if language.code in TRAINED_LANGUAGES else OTHER_LANGUAGE_FACTOR
             confidence = {

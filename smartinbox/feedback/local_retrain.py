@@ -88,6 +88,12 @@ def retrain(
         manifest = json.loads((models / MANIFEST).read_text())
     else:
         manifest = train_default_models(models, progress)
+    # The confidence is refitted on agents' real decisions once there are enough of them.
+    from smartinbox.ai.team_training import store_calibration
+    from smartinbox.feedback.outcomes import acceptance_outcomes
+
+    calibrated = store_calibration(models, *acceptance_outcomes(session))
+    manifest = calibrated or manifest
     memory_path = folder / MEMORY_FILE
     count = write_memory(memory_items(session), memory_path)
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Integer, Select, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from smartinbox.feedback.schemas import ReplayFilters
@@ -289,3 +289,39 @@ def snoozed_and_answered(session: Session, batch: int = 2000) -> Iterator[tuple[
         for _rid, mid, body, text in rows:
             yield int(mid), str(body), str(text)
         last_id = int(rows[-1][0])
+
+
+def suggestion_outcomes(
+    session: Session, provider: str
+) -> list[tuple[int, float, str, bool | None]]:
+    """(suggestion id, confidence, agent usage or '', current 'useful' rating or None).
+
+    One row per suggestion of `provider` that an agent either answered after or rated.
+    """
+    usage = (
+        select(AgentReply.ai_reply_id, func.max(AgentReply.usage).label("usage"))
+        .where(AgentReply.ai_reply_id.is_not(None), AgentReply.usage != "none")
+        .group_by(AgentReply.ai_reply_id)
+        .subquery()
+    )
+    rating = (
+        select(
+            Feedback.ai_reply_id,
+            func.avg(func.cast(Feedback.useful, Integer)).label("useful"),
+        )
+        .where(Feedback.is_current, Feedback.ai_reply_id.is_not(None))
+        .group_by(Feedback.ai_reply_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(AIReply.id, AIReply.confidence, usage.c.usage, rating.c.useful)
+        .outerjoin(usage, usage.c.ai_reply_id == AIReply.id)
+        .outerjoin(rating, rating.c.ai_reply_id == AIReply.id)
+        .where(AIReply.provider == provider)
+        .where((usage.c.usage.is_not(None)) | (rating.c.useful.is_not(None)))
+        .order_by(AIReply.id)
+    )
+    return [
+        (int(i), float(c), str(u or ""), None if r is None else float(r) >= 0.5)
+        for i, c, u, r in rows
+    ]

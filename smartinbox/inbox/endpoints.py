@@ -8,12 +8,14 @@ from fastapi import APIRouter, Query, Response, status
 
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.feedback.tasks import capture_message
-from smartinbox.inbox import service
+from smartinbox.inbox import corrections, service
 from smartinbox.inbox.schemas import (
     AgentReplyOut,
     BatchIn,
     BatchItemOut,
     BatchOut,
+    CorrectionIn,
+    CorrectionOut,
     MessageDetailOut,
     MessageFilters,
     MessageIn,
@@ -101,3 +103,12 @@ def reply(message_id: int, data: ReplyIn, session: SessionDep, user: CurrentUser
     sent = service.record_reply(session, message_id, data.text, user)
     enqueue(session, capture_message, message_id)  # replay row and training data
     return AgentReplyOut.model_validate(sent)
+
+
+@router.post("/{message_id}/corrections", response_model=CorrectionOut, status_code=201)
+def correct(
+    message_id: int, data: CorrectionIn, session: SessionDep, user: CurrentUser
+) -> CorrectionOut:
+    """Correct the triage's topic or kind; the correction is also a training label."""
+    row = corrections.record_correction(session, message_id, data.field, data.value, user)
+    return CorrectionOut.model_validate(row)

@@ -10,7 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from smartinbox.inbox.schemas import MessageFilters
-from smartinbox.models import AgentReply, AIReply, Analysis, Customer, Message, MessageEvent
+from smartinbox.models import (
+    AgentReply,
+    AIReply,
+    Analysis,
+    Customer,
+    LabelCorrection,
+    Message,
+    MessageEvent,
+)
 
 
 def find_message(session: Session, channel: str, external_id: str) -> Message | None:
@@ -206,3 +214,23 @@ def snoozed_queue(session: Session, offset: int, limit: int) -> tuple[list[AIRep
         select(AIReply).where(cond).order_by(AIReply.created_at.desc()).offset(offset).limit(limit)
     )
     return list(rows), int(total)
+
+
+def get_analysis(session: Session, message_id: int) -> Analysis | None:
+    return session.scalar(select(Analysis).where(Analysis.message_id == message_id))
+
+
+def corrected_labels(session: Session, field: str) -> list[tuple[str, str, str]]:
+    """(subject, body, value) of every message's latest correction of `field`."""
+    latest = (
+        select(func.max(LabelCorrection.id))
+        .where(LabelCorrection.field == field)
+        .group_by(LabelCorrection.message_id)
+    )
+    rows = session.execute(
+        select(Message.subject, Message.body, LabelCorrection.value)
+        .join(Message, Message.id == LabelCorrection.message_id)
+        .where(LabelCorrection.id.in_(latest))
+        .order_by(LabelCorrection.id)
+    )
+    return [(subject or "", body, value) for subject, body, value in rows]

@@ -180,3 +180,28 @@ class MessageFilters(BaseModel):
     min_urgency: float | None = Field(None, ge=0, le=1)
     snoozed: bool | None = None
     q: str | None = Field(None, max_length=200, description="Text search in subject and body.")
+
+
+class CorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: Literal["topic", "kind"] = Field(..., description="The triage field corrected.")
+    value: str = Field(..., min_length=1, max_length=64, description="The right label.")
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+
+class CorrectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    message_id: int
+    field: str
+    old_value: str | None
+    value: str

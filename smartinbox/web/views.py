@@ -12,6 +12,7 @@ from smartinbox.auth import service as auth_service
 from smartinbox.auth.security import new_csrf_token, same
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.feedback.tasks import capture_message
+from smartinbox.inbox import corrections
 from smartinbox.inbox import service as inbox_service
 from smartinbox.inbox.schemas import MessageFilters
 from smartinbox.kit.errors import DomainError, Forbidden, ValidationFailed
@@ -149,6 +150,18 @@ def message_page(
 ) -> HTMLResponse:
     detail = inbox_service.message_detail(session, message_id)
     return render(request, "inbox/message.html", {"m": detail}, user=user)
+
+
+@router.post("/messages/{message_id}/corrections")
+def correct_label(
+    message_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    field: Annotated[str, Form()],
+    value: Annotated[str, Form()],
+) -> RedirectResponse:
+    corrections.record_correction(session, message_id, field, value, user)
+    return RedirectResponse(f"/messages/{message_id}#analysis", status_code=303)
 
 
 @router.post("/messages/{message_id}/reply")

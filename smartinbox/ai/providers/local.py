@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from smartinbox.ai.calibration import Calibration
 from smartinbox.ai.confidence import AcceptanceModel, retrieval_features
 from smartinbox.ai.embedder import MiniLMEmbedder
 from smartinbox.ai.engine import Evidence, MemoryItem, MessageInput, Suggestion, Triage
@@ -51,6 +52,7 @@ class LocalEngine:
         embedder: MiniLMEmbedder,
         account_types: Sequence[str],
         version: str,
+        calibration: Calibration | None = None,
     ) -> None:
         self.triage_model = triage_model
         self.memory = memory
@@ -58,6 +60,8 @@ class LocalEngine:
         self.embedder = embedder
         self.account_types = list(account_types)
         self.version = version
+        # Fitted on the team's real accept/replace outcomes when there were enough of them.
+        self.calibration = calibration
 
     def analyze(self, messages: Sequence[MessageInput]) -> list[Triage]:
         if not messages:
@@ -92,6 +96,8 @@ class LocalEngine:
         if triage.out_of_scope:
             confidence *= OUT_OF_SCOPE_FACTOR
         confidence *= CONTENT_GAP_FACTOR**filled.content_gaps
+        if self.calibration is not None:
+            confidence = self.calibration.apply(confidence)
         others = [n for n in neighbours if n.position != choice.chosen.position]
         evidence_rows = [choice.chosen, *others[: EVIDENCE - 1]]
         return Suggestion(

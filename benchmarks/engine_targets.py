@@ -1,0 +1,271 @@
+"""The engine's quality targets, measured on the public sets in ../shared/data.
+
+Each measure is computed for the shipped approach (a head over TF-IDF n-grams, MiniLM vectors and
+style cues, exactly what `smartinbox train triage` fits for a team) and for two simple baselines
+in the same run: TF-IDF + logistic regression, and MiniLM vectors + logistic regression.
+Prints one JSON object and writes benchmarks/results/engine_targets.json.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/engine_targets.py [--quick] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import ROOT, machine, write_result
+from benchmarks.targets_replies import calibration_figures, instant_learning, throughput
+from smartinbox.ai.custom_heads import train_custom_head
+from smartinbox.ai.embedder import FloatMatrix, MiniLMEmbedder
+from smartinbox.ai.metrics import classification_report
+
+DATA = ROOT.parent / "shared" / "data"
+CACHE = ROOT / "var" / "bench-cache"
+OOS = "oos"
+
+
+class Embeddings:
+    """MiniLM vectors, cached on disk by content: reruns skip the slowest step."""
+
+    def __init__(self, embedder: MiniLMEmbedder) -> None:
+        self.embedder = embedder
+
+    def __call__(self, texts: Sequence[str]) -> FloatMatrix:
+        key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:20]
+        path = CACHE / f"{key}.npy"
+        if path.exists():
+            return np.asarray(np.load(path), dtype=np.float32)
+        vectors = self.embedder.embed(list(texts))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+        return vectors
+
+
+Predictor = Callable[[list[str], FloatMatrix], np.ndarray[Any, Any]]
+
+
+def fit_baselines(
+    train: tuple[list[str], list[str], FloatMatrix],
+) -> dict[str, tuple[list[str], Predictor]]:
+    """The two simple baselines, each as its class list and a probability function."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts, labels, vectors = train
+    tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    word_lr = LogisticRegression(C=10.0, max_iter=2000).fit(tfidf.fit_transform(texts), labels)
+    vector_lr = LogisticRegression(C=10.0, max_iter=2000).fit(vectors, labels)
+    return {
+        "tfidf_lr": (
+            [str(c) for c in word_lr.classes_],
+            lambda t, _v: np.asarray(word_lr.predict_proba(tfidf.transform(t))),
+        ),
+        "minilm_lr": (
+            [str(c) for c in vector_lr.classes_],
+            lambda _t, v: np.asarray(vector_lr.predict_proba(v)),
+        ),
+    }
+
+
+def baselines(
+    train: tuple[list[str], list[str], FloatMatrix], test_texts: list[str], test_vecs: FloatMatrix
+) -> dict[str, tuple[list[str], np.ndarray[Any, Any]]]:
+    """Label predictions and class probabilities of the two simple baselines."""
+    out = {}
+    for name, (classes, predict) in fit_baselines(train).items():
+        proba = predict(test_texts, test_vecs)
+        out[name] = ([classes[i] for i in proba.argmax(1)], proba)
+    return out
+
+
+def compare(
+    train: tuple[list[str], list[str], FloatMatrix],
+    test: tuple[list[str], list[str], FloatMatrix],
+) -> dict[str, Any]:
+    """Accuracy and macro-F1 of the shipped head and both baselines on one split."""
+    results: dict[str, Any] = {}
+    started = time.perf_counter()
+    head = train_custom_head("topic", train[0], train[1], train[2])
+    predicted, confidence = head.predict(test[0], test[2])
+    report = classification_report(test[1], predicted, confidence)
+    results["smartinbox"] = _summary(report, time.perf_counter() - started)
+    for name, (labels, _proba) in baselines(train, test[0], test[2]).items():
+        results[name] = _summary(classification_report(test[1], labels), None)
+    return results
+
+
+def _summary(report: dict[str, Any], seconds: float | None) -> dict[str, Any]:
+    out = {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"], "n": report["n"]}
+    if "calibration" in report:
+        out["ece"] = report["calibration"]["ece"]
+    if seconds is not None:
+        out["train_and_predict_s"] = round(seconds, 1)
+    return out
+
+
+def clinc(embed: Embeddings, quick: bool) -> dict[str, Any]:
+    data = json.loads((DATA / "clinc150-oos" / "data_full.json").read_text())
+
+    def split(*names: str, cap: int | None = None) -> tuple[list[str], list[str], FloatMatrix]:
+        rows = [(t, lbl) for n in names for t, lbl in data[n]]
+        if cap:
+            rows = _per_label(rows, cap)
+        texts = [t for t, _ in rows]
+        return texts, [lbl for _, lbl in rows], embed(texts)
+
+    cap = 20 if quick else None
+    train = split("train", "oos_train", cap=cap)
+    val = split("val", "oos_val", cap=5 if quick else None)
+    test = split("test", "oos_test", cap=10 if quick else None)
+    results: dict[str, Any] = {"rows": {"train": len(train[0]), "test": len(test[0])}}
+
+    head = train_custom_head("topic", train[0], train[1], train[2])
+    models: dict[str, tuple[list[str], Predictor]] = {
+        "smartinbox": (head.classes, lambda t, v: head.proba(t, v)),
+        **fit_baselines(train),
+    }
+    results["in_scope_accuracy"] = {}
+    results["oos_detection"] = {}
+    for name, (classes, predict) in models.items():
+        val_proba, test_proba = predict(val[0], val[2]), predict(test[0], test[2])
+        results["in_scope_accuracy"][name] = _in_scope_accuracy(classes, test, test_proba)
+        threshold = _choose_threshold(classes, val, val_proba)
+        results["oos_detection"][name] = {
+            "threshold_from_val": threshold,
+            **_with_oos(classes, test, test_proba, threshold),
+        }
+
+    few = split("train", cap=10)
+    in_test = [i for i, lbl in enumerate(test[1]) if lbl != OOS]
+    test_in = ([test[0][i] for i in in_test], [test[1][i] for i in in_test], test[2][in_test])
+    results["ten_per_intent"] = compare(few, test_in)
+    results["ten_per_intent"]["rows"] = len(few[0])
+    return results
+
+
+def _in_scope_accuracy(
+    classes: list[str], test: tuple[list[str], list[str], FloatMatrix], proba: Any
+) -> float:
+    """Accuracy on in-scope test rows with detection off: the best in-scope intent wins."""
+    mask = np.array([c != OOS for c in classes])
+    best = np.where(mask, proba, -1.0).argmax(axis=1)
+    rows = [i for i, lbl in enumerate(test[1]) if lbl != OOS]
+    return round(sum(classes[best[i]] == test[1][i] for i in rows) / len(rows), 4)
+
+
+def _oos_predictions(classes: list[str], proba: Any, threshold: float) -> list[str]:
+    best = proba.argmax(axis=1)
+    return [OOS if proba[n, i] < threshold else classes[i] for n, i in enumerate(best.tolist())]
+
+
+def _with_oos(
+    classes: list[str], data: tuple[list[str], list[str], FloatMatrix], proba: Any, t: float
+) -> dict[str, Any]:
+    predicted = _oos_predictions(classes, proba, t)
+    oos = classification_report(data[1], predicted, oos_label=OOS)["oos"]
+    return {"oos_recall": oos["recall"], "in_scope_accuracy": oos["in_scope_accuracy"]}
+
+
+def _choose_threshold(
+    classes: list[str], val: tuple[list[str], list[str], FloatMatrix], proba: Any
+) -> float:
+    """The max-probability cut-off that best balances OOS recall and in-scope accuracy on val."""
+    best_t, best_score = 0.0, -1.0
+    for t in np.arange(0.0, 0.96, 0.01):
+        figures = _with_oos(classes, val, proba, float(t))
+        score = min(figures["oos_recall"] or 0.0, figures["in_scope_accuracy"] or 0.0)
+        if score > best_score:
+            best_t, best_score = float(t), score
+    return round(best_t, 2)
+
+
+def _per_label(rows: list[tuple[str, str]], cap: int) -> list[tuple[str, str]]:
+    rng = random.Random(0)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        groups.setdefault(row[1], []).append(row)
+    chosen: list[tuple[str, str]] = []
+    for label in sorted(groups):
+        group = groups[label]
+        chosen.extend(rng.sample(group, min(cap, len(group))))
+    return chosen
+
+
+def stratified(
+    texts: list[str], labels: list[str], embed: Embeddings
+) -> tuple[tuple[list[str], list[str], FloatMatrix], tuple[list[str], list[str], FloatMatrix]]:
+    from sklearn.model_selection import train_test_split
+
+    vectors = embed(texts)
+    a, b = train_test_split(list(range(len(texts))), test_size=0.2, random_state=0, stratify=labels)
+
+    def take(idx: list[int]) -> tuple[list[str], list[str], FloatMatrix]:
+        return [texts[i] for i in idx], [labels[i] for i in idx], vectors[idx]
+
+    return take(a), take(b)
+
+
+def sms(embed: Embeddings, quick: bool) -> dict[str, Any]:
+    with (DATA / "sms-spam-collection" / "SMSSpamCollection.tsv").open(encoding="utf-8") as f:
+        rows = list(csv.reader(f, delimiter="\t"))[1:]
+    if quick:
+        rows = rows[:800]
+    train, test = stratified([r[1] for r in rows], [r[0] for r in rows], embed)
+    results = compare(train, test)
+    head = train_custom_head("topic", train[0], train[1], train[2])
+    predicted, _ = head.predict(test[0], test[2])
+    results["smartinbox"]["spam_f1"] = classification_report(test[1], predicted)["labels"]["spam"][
+        "f1"
+    ]
+    for name, (labels, _) in baselines(train, test[0], test[2]).items():
+        results[name]["spam_f1"] = classification_report(test[1], labels)["labels"]["spam"]["f1"]
+    return results
+
+
+def bitext(embed: Embeddings, quick: bool) -> dict[str, Any]:
+    path = DATA / "bitext-customer-support" / "bitext_customer_support_4514.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if quick:
+        rows = rows[::5]
+    texts = [r["instruction"] for r in rows]
+    out = {}
+    for field in ("category", "intent"):
+        train, test = stratified(texts, [r[field] for r in rows], embed)
+        out[field] = compare(train, test)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small subsets (a smoke run)")
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args()
+    globals()["DATA"] = args.data
+    embedder = MiniLMEmbedder()
+    embed = Embeddings(embedder)
+    started = time.perf_counter()
+    result: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    for name, fn in (("clinc150", clinc), ("sms_spam", sms), ("bitext", bitext)):
+        result[name] = fn(embed, args.quick)
+        print(f"{name} done", file=sys.stderr)
+    data = json.loads((DATA / "clinc150-oos" / "data_full.json").read_text())
+    result["instant_learning"] = instant_learning(data, embedder, args.quick)
+    result["calibration"] = calibration_figures(DATA, embedder, args.quick)
+    result["throughput"] = throughput(data, embedder, args.quick)
+    result["total_seconds"] = round(time.perf_counter() - started, 1)
+    write_result("engine_targets" + ("_quick" if args.quick else ""), result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Reply-side targets for benchmarks/engine_targets.py: instant learning, calibration, throughput.
+
+Each uses the trained local engine (the models in SMARTINBOX_MODELS_DIR, trained first if there
+are none) with its reply memory emptied, so only what the measure puts in it can be retrieved.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from smartinbox.ai.calibration import fit_calibration
+from smartinbox.ai.embedder import DIMENSIONS, MiniLMEmbedder
+from smartinbox.ai.engine import MemoryItem, MessageInput
+from smartinbox.ai.memory import ReplyMemory
+from smartinbox.ai.metrics import reliability
+from smartinbox.ai.providers.local import LocalEngine
+
+
+def empty_engine(embedder: MiniLMEmbedder) -> LocalEngine:
+    from smartinbox.ai.training import ensure_models, load_local_engine
+    from smartinbox.config import get_settings
+
+    models = get_settings().resolved_models_dir()
+    ensure_models(models)
+    engine = load_local_engine(models, embedder=embedder)
+    engine.memory = ReplyMemory(DIMENSIONS)
+    engine.calibration = None
+    return engine
+
+
+def instant_learning(data: dict[str, Any], embedder: MiniLMEmbedder, quick: bool) -> dict[str, Any]:
+    """One agent reply per CLINC150 intent; do that intent's test utterances get it back?"""
+    engine = empty_engine(embedder)
+    first: dict[str, str] = {}
+    for text, intent in data["train"]:
+        first.setdefault(intent, text)
+    engine.remember(
+        [MemoryItem(message=t, reply=f"Reply for {i}.", source="agent_reply", ref_id=i)
+         for i, t in first.items()]
+    )  # fmt: skip
+    tests = [(t, i) for t, i in data["test"] if i in first]
+    if quick:
+        tests = tests[::10]
+    triages = engine.analyze([MessageInput(t) for t, _ in tests])
+    hits = 0
+    for (text, intent), triage in zip(tests, triages, strict=True):
+        suggestion = engine.suggest(MessageInput(text), triage)
+        hits += int(bool(suggestion.evidence) and suggestion.evidence[0].ref_id == intent)
+    return {
+        "remembered": len(first),
+        "queries": len(tests),
+        "accuracy": round(hits / len(tests), 4),
+    }
+
+
+def calibration_figures(data_dir: Path, embedder: MiniLMEmbedder, quick: bool) -> dict[str, Any]:
+    """ECE of the suggestion confidence against acceptance on held-out requests.
+
+    The memory holds Bitext's training split (80%, stratified by intent); a held-out request's
+    suggestion counts as accepted when the reply it used answers the same intent. CLINC150's
+    out-of-scope test requests are rejections (nothing stored answers them). The held-out
+    outcomes are split in two: the prior is measured on both; the calibration fitted on one half
+    is measured on the other.
+    """
+    import json
+
+    from sklearn.model_selection import train_test_split
+
+    path = data_dir / "bitext-customer-support" / "bitext_customer_support_4514.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if quick:
+        rows = rows[::4]
+    train, test = train_test_split(
+        list(range(len(rows))), test_size=0.2, random_state=0, stratify=[r["intent"] for r in rows]
+    )
+    engine = empty_engine(embedder)
+    engine.remember(
+        [MemoryItem(rows[i]["instruction"], rows[i]["response"], "history", str(i),
+                    rows[i]["category"].lower()) for i in train]
+    )  # fmt: skip
+    clinc = json.loads((data_dir / "clinc150-oos" / "data_full.json").read_text())
+    oos = [t for t, _ in clinc["oos_test"]][: 100 if quick else 400]
+    queries = [(rows[i]["instruction"], rows[i]["intent"]) for i in test] + [(t, "") for t in oos]
+    triages = engine.analyze([MessageInput(t) for t, _ in queries])
+    confidence, accepted = [], []
+    for (text, intent), triage in zip(queries, triages, strict=True):
+        s = engine.suggest(MessageInput(text), triage)
+        used = s.evidence[0].ref_id if s.evidence else None
+        confidence.append(s.confidence)
+        accepted.append(
+            int(bool(intent) and used is not None and rows[int(used)]["intent"] == intent)
+        )
+    order = list(range(len(queries)))
+    random.Random(0).shuffle(order)
+    fit_half, eval_half = order[: len(order) // 2], order[len(order) // 2 :]
+    curve = fit_calibration([confidence[i] for i in fit_half], [accepted[i] for i in fit_half])
+    calibrated = [curve.apply(confidence[i]) for i in eval_half]
+    return {
+        "queries": len(queries),
+        "acceptance_rate": round(sum(accepted) / len(accepted), 4),
+        "prior": reliability(confidence, accepted),
+        "prior_on_eval_half_ece": reliability(
+            [confidence[i] for i in eval_half], [accepted[i] for i in eval_half]
+        )["ece"],
+        "calibrated_on_eval_half": reliability(calibrated, [accepted[i] for i in eval_half]),
+        "method": curve.method,
+    }
+
+
+def throughput(data: dict[str, Any], embedder: MiniLMEmbedder, quick: bool) -> dict[str, Any]:
+    """Batch triage (every head, language included) against embedding the same texts alone."""
+    engine = empty_engine(embedder)
+    texts = [t for t, _ in data["test"]][: 300 if quick else 2000]
+    messages = [MessageInput(t) for t in texts]
+    engine.analyze(messages[:64])
+    embedder.embed(texts[:64])
+
+    def best_of(fn: Any) -> float:
+        times = []
+        for _ in range(2):
+            started = time.perf_counter()
+            for start in range(0, len(texts), 256):
+                fn(start)
+            times.append(time.perf_counter() - started)
+        return len(texts) / min(times)
+
+    triage_rate = best_of(lambda s: engine.analyze(messages[s : s + 256]))
+    embed_rate = best_of(lambda s: embedder.embed(texts[s : s + 256]))
+    return {
+        "messages": len(texts),
+        "triage_per_s": round(triage_rate, 1),
+        "embedding_only_per_s": round(embed_rate, 1),
+        "ratio": round(triage_rate / embed_rate, 3),
+    }

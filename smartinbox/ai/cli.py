@@ -1,0 +1,221 @@
+"""`smartinbox eval` (check the assistant on your own history) and `smartinbox train`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from smartinbox.config import get_settings
+
+eval_app = typer.Typer(
+    help="Measure the assistant on your own labelled history.", no_args_is_help=True
+)
+train_app = typer.Typer(help="Train the assistant on your own data.", no_args_is_help=True)
+console = Console()
+
+TrainCsv = Annotated[
+    Path, typer.Option("--train", exists=True, dir_okay=False, help="CSV to learn from.")
+]
+TestCsv = Annotated[
+    Path, typer.Option("--test", exists=True, dir_okay=False, help="CSV to score on.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+Limit = Annotated[int | None, typer.Option(help="Read at most this many rows of each file.")]
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]{message}[/red]")
+    raise typer.Exit(2)
+
+
+@eval_app.command("triage")
+def eval_triage(
+    train: TrainCsv,
+    test: TestCsv,
+    text_col: Annotated[str, typer.Option(help="Column with the customer message.")] = "text",
+    label_col: Annotated[str, typer.Option(help="Column with the right label.")] = "label",
+    field: Annotated[str, typer.Option(help="Triage field the labels are for.")] = "topic",
+    oos_label: Annotated[str | None, typer.Option(help="Label meaning 'out of scope'.")] = None,
+    oos_threshold: Annotated[
+        float | None,
+        typer.Option(help="Answers less confident than this count as --oos-label."),
+    ] = None,
+    limit: Limit = None,
+    as_json: AsJson = False,
+) -> None:
+    """Train a head on --train exactly as `smartinbox train triage` would; score it on --test."""
+    from smartinbox.ai.csv_eval import CsvColumnError, evaluate_triage, read_columns
+    from smartinbox.ai.custom_heads import CustomHeadError
+    from smartinbox.ai.registry import shared_embedder
+
+    try:
+        train_rows = read_columns(train, [text_col, label_col], limit)
+        test_rows = read_columns(test, [text_col, label_col], limit)
+        with console.status("embedding, training and scoring…"):
+            result = evaluate_triage(
+                [(t, lbl) for t, lbl in train_rows],
+                [(t, lbl) for t, lbl in test_rows],
+                shared_embedder(),
+                field,
+                oos_label,
+                oos_threshold,
+            )
+    except (CsvColumnError, CustomHeadError) as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    _summary_table("Triage", result, ["accuracy", "macro_f1"])
+    labels = Table("label", "precision", "recall", "f1", "support", title="Per label")
+    for name, row in result["labels"].items():
+        labels.add_row(name, *(str(row[k]) for k in ("precision", "recall", "f1", "support")))
+    console.print(labels)
+    if "oos" in result:
+        console.print(f"out-of-scope: {result['oos']}")
+    _calibration_table(result["calibration"])
+    console.print(f"throughput: {result['throughput']}")
+
+
+@eval_app.command("replies")
+def eval_replies(
+    train: TrainCsv,
+    test: TestCsv,
+    message_col: Annotated[str, typer.Option(help="Column with the customer message.")] = "message",
+    reply_col: Annotated[str, typer.Option(help="Column with the reply the team sent.")] = "reply",
+    judge_threshold: Annotated[float, typer.Option(help="Judge score counted as accepted.")] = 0.6,
+    similarity_threshold: Annotated[
+        float, typer.Option(help="Similarity to the team's reply counted as accepted.")
+    ] = 0.8,
+    limit: Limit = None,
+    as_json: AsJson = False,
+) -> None:
+    """Suggest replies to --test messages from a memory of --train pairs; compare with the team's."""
+    from smartinbox.ai.csv_eval import CsvColumnError, evaluate_replies, read_columns
+    from smartinbox.ai.judge import get_judge
+    from smartinbox.ai.registry import shared_embedder
+    from smartinbox.ai.training import ensure_models, load_local_engine
+
+    try:
+        train_rows = read_columns(train, [message_col, reply_col], limit)
+        test_rows = read_columns(test, [message_col, reply_col], limit)
+    except CsvColumnError as exc:
+        _fail(str(exc))
+    models = get_settings().resolved_models_dir()
+    with console.status("loading models…"):
+        ensure_models(models)
+        # A private copy: the memory is replaced by the --train pairs.
+        engine = load_local_engine(models, embedder=shared_embedder())
+    with console.status("suggesting and judging…"):
+        result = evaluate_replies(
+            [(m, r) for m, r in train_rows],
+            [(m, r) for m, r in test_rows],
+            engine,
+            get_judge(),
+            judge_threshold,
+            similarity_threshold,
+        )
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    table = Table("measure", "mean", "median", "p10", title=f"Replies ({result['n']} messages)")
+    for key in ("similarity_to_reference", "judge_score"):
+        table.add_row(key, *(str(result[key][k]) for k in ("mean", "median", "p10")))
+    console.print(table)
+    console.print(f"acceptance: {result['acceptance']}")
+    _calibration_table(result["calibration"])
+    console.print(f"throughput: {result['throughput']}")
+
+
+@train_app.command("triage")
+def train_triage(
+    data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Labelled CSV.")],
+    text_col: Annotated[str, typer.Option(help="Column with the customer message.")] = "text",
+    label_col: Annotated[str, typer.Option(help="Column with the label.")] = "label",
+    field: Annotated[str, typer.Option(help="Triage field: topic or kind.")] = "topic",
+    corrections: Annotated[
+        bool, typer.Option(help="Add agents' corrections from the database as rows.")
+    ] = True,
+) -> None:
+    """Train the team's own head for a triage field; the engine uses it from then on."""
+    from smartinbox.ai.csv_eval import CsvColumnError, read_columns
+    from smartinbox.ai.custom_heads import CORRECTION_WEIGHT, CustomHeadError
+    from smartinbox.ai.team_training import train_team_head
+    from smartinbox.ai.training import ensure_models
+
+    try:
+        rows = read_columns(data, [text_col, label_col])
+    except CsvColumnError as exc:
+        _fail(str(exc))
+    texts, labels = [r[0] for r in rows], [r[1] for r in rows]
+    weights = [1.0] * len(rows)
+    if corrections:
+        extra = _corrections(field)
+        texts += [t for t, _ in extra]
+        labels += [v for _, v in extra]
+        weights += [CORRECTION_WEIGHT] * len(extra)
+        console.print(f"{len(rows)} rows from {data}, {len(extra)} from agents' corrections")
+    models = get_settings().resolved_models_dir()
+    try:
+        with console.status(f"training the {field} head…"):
+            ensure_models(models)
+            manifest = train_team_head(models, field, texts, labels, weights)
+    except CustomHeadError as exc:
+        _fail(str(exc))
+    head = manifest["custom_heads"][field]
+    console.print(
+        f"{field} head trained on {head['rows']} rows, {len(head['labels'])} labels; "
+        f"models version {manifest['version']}"
+    )
+
+
+@train_app.command("calibration")
+def train_calibration() -> None:
+    """Fit the suggestion confidence on agents' real accept/replace decisions and ratings."""
+    from smartinbox.ai.team_training import store_calibration
+    from smartinbox.db import session_scope
+    from smartinbox.feedback.outcomes import acceptance_outcomes
+
+    with session_scope(write=False) as session:
+        confidence, accepted = acceptance_outcomes(session)
+    manifest = store_calibration(get_settings().resolved_models_dir(), confidence, accepted)
+    if manifest is None:
+        console.print(f"{len(accepted)} outcomes: not enough yet; the shipped prior stays")
+    else:
+        console.print(f"calibration fitted: {manifest['calibration']}")
+
+
+def _corrections(field: str) -> list[tuple[str, str]]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from smartinbox.db import session_scope
+    from smartinbox.inbox.corrections import training_rows
+
+    try:
+        with session_scope(write=False) as session:
+            return training_rows(session, field)
+    except SQLAlchemyError as exc:
+        # A team may train before it has an inbox database (or on another machine).
+        console.print(f"[yellow]no corrections read from the database: {exc.__class__.__name__}")
+        return []
+
+
+def _summary_table(title: str, result: dict[str, Any], keys: list[str]) -> None:
+    table = Table("measure", "value", title=f"{title} ({result['n']} test rows)")
+    for key in keys:
+        table.add_row(key, str(result[key]))
+    console.print(table)
+
+
+def _calibration_table(calibration: dict[str, Any]) -> None:
+    table = Table(
+        "confidence bin", "n", "mean confidence", "observed",
+        title=f"Calibration (expected calibration error {calibration['ece']})",
+    )  # fmt: skip
+    for row in calibration["bins"]:
+        table.add_row(row["bin"], str(row["n"]), str(row["confidence"]), str(row["accuracy"]))
+    console.print(table)

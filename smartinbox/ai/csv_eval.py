@@ -1,0 +1,160 @@
+"""Checking the assistant on a team's own history: any CSV, mapped by column names.
+
+`evaluate_triage` trains the head a team would get from `smartinbox train triage` on one file
+and scores it on another. `evaluate_replies` fills the reply memory with one file's message and
+reply pairs and compares each suggestion for the other file's messages with the reply the team
+actually sent.
+
+A suggestion counts as *accepted* for calibration when the local judge, given the team's reply
+as reference, scores it at least `judge_threshold` (default 0.6), or when its MiniLM cosine
+similarity to the team's reply is at least `similarity_threshold` (default 0.8): either says an
+agent would have sent it with at most light edits.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from smartinbox.ai.custom_heads import train_custom_head
+from smartinbox.ai.embedder import MiniLMEmbedder
+from smartinbox.ai.metrics import classification_report, reliability
+
+JUDGE_ACCEPT = 0.6
+SIMILARITY_ACCEPT = 0.8
+
+
+class CsvColumnError(ValueError):
+    """A named column is not in the file, or the file has no usable rows."""
+
+
+def read_columns(path: Path, columns: Sequence[str], limit: int | None = None) -> list[list[str]]:
+    """The named columns of every row with all of them non-empty (a file may be large)."""
+    rows: list[list[str]] = []
+    with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CsvColumnError(
+                f"{path}: no column {', '.join(repr(c) for c in missing)}; "
+                f"columns are {', '.join(reader.fieldnames or [])}"
+            )
+        for record in reader:
+            values = [(record.get(c) or "").strip() for c in columns]
+            if all(values):
+                rows.append(values)
+                if limit and len(rows) >= limit:
+                    break
+    if not rows:
+        raise CsvColumnError(f"{path}: no row has a value in every column {', '.join(columns)}")
+    return rows
+
+
+def evaluate_triage(
+    train: Sequence[tuple[str, str]],
+    test: Sequence[tuple[str, str]],
+    embedder: MiniLMEmbedder,
+    field: str = "topic",
+    oos_label: str | None = None,
+    oos_threshold: float | None = None,
+) -> dict[str, Any]:
+    """Train a `field` head on `train` (text, label) pairs and score it on `test`.
+
+    With `oos_threshold`, an answer less confident than that becomes `oos_label`: a team can
+    measure out-of-scope detection even when its history has few out-of-scope examples.
+    """
+    started = time.perf_counter()
+    train_texts = [t for t, _ in train]
+    head = train_custom_head(
+        field, train_texts, [label for _, label in train], embedder.embed(train_texts)
+    )
+    trained = time.perf_counter()
+    texts = [t for t, _ in test]
+    predicted, confidence = head.predict(texts, embedder.embed(texts))
+    elapsed = time.perf_counter() - trained
+    if oos_label is not None and oos_threshold is not None:
+        predicted = [
+            oos_label if c < oos_threshold else p
+            for p, c in zip(predicted, confidence, strict=True)
+        ]
+    report = classification_report(
+        [label for _, label in test], predicted, confidence, oos_label=oos_label
+    )
+    unseen = sorted({label for _, label in test} - set(head.classes))
+    return {
+        "field": field,
+        "train_rows": len(train),
+        "labels_trained": len(head.classes),
+        "labels_unseen_in_training": unseen,
+        **report,
+        "throughput": {
+            "training_s": round(trained - started, 2),
+            "messages_per_s": round(len(texts) / elapsed, 1) if elapsed > 0 else None,
+        },
+    }
+
+
+def evaluate_replies(
+    train: Sequence[tuple[str, str]],
+    test: Sequence[tuple[str, str]],
+    engine: Any,
+    judge: Any,
+    judge_threshold: float = JUDGE_ACCEPT,
+    similarity_threshold: float = SIMILARITY_ACCEPT,
+) -> dict[str, Any]:
+    """Suggest a reply to each test message from a memory of the train pairs; compare."""
+    from smartinbox.ai.engine import MemoryItem, MessageInput
+    from smartinbox.ai.memory import ReplyMemory
+
+    engine.memory = ReplyMemory(engine.memory.snapshot()[0].shape[1])
+    engine.calibration = None
+    engine.remember(
+        [MemoryItem(message=m, reply=r, source="history", ref_id=str(n))
+         for n, (m, r) in enumerate(train)]
+    )  # fmt: skip
+    started = time.perf_counter()
+    messages = [MessageInput(m) for m, _ in test]
+    triages = engine.analyze(messages)
+    suggestions = [engine.suggest(m, t) for m, t in zip(messages, triages, strict=True)]
+    elapsed = time.perf_counter() - started
+    texts = [s.text for s in suggestions]
+    references = [r for _, r in test]
+    vectors = engine.embedder.embed([*texts, *references])
+    similarity = np.sum(vectors[: len(texts)] * vectors[len(texts) :], axis=1)
+    scores = [
+        judge.evaluate(m, s, reference=r).score for (m, r), s in zip(test, texts, strict=True)
+    ]
+    accepted = [
+        int(j >= judge_threshold or float(c) >= similarity_threshold)
+        for j, c in zip(scores, similarity, strict=True)
+    ]
+    confidence = [s.confidence for s in suggestions]
+    return {
+        "train_pairs": len(train),
+        "n": len(test),
+        "similarity_to_reference": _spread([float(v) for v in similarity]),
+        "judge_score": _spread(scores),
+        "acceptance": {
+            "estimated": round(float(np.mean(confidence)), 4),
+            "observed": round(float(np.mean(accepted)), 4),
+            "definition": (
+                f"judge score >= {judge_threshold} or similarity >= {similarity_threshold}"
+            ),
+        },
+        "calibration": reliability(confidence, accepted),
+        "throughput": {"messages_per_s": round(len(test) / elapsed, 1) if elapsed > 0 else None},
+    }
+
+
+def _spread(values: Sequence[float]) -> dict[str, float]:
+    array = np.asarray(values, dtype=np.float64)
+    return {
+        "mean": round(float(array.mean()), 4),
+        "median": round(float(np.median(array)), 4),
+        "p10": round(float(np.percentile(array, 10)), 4),
+    }

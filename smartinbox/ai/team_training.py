@@ -1,0 +1,75 @@
+"""Writing what a team trained on its own data into the live models folder.
+
+Both the team's triage head and the calibration of the suggestion confidence are added to the
+folder with `update_model_dir`: the folder is replaced as a whole with a new manifest and a new
+version, so every engine sharing it reloads them, and a half-written file is never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from smartinbox.ai.artifacts import json_bytes, read_manifest, update_model_dir
+from smartinbox.ai.calibration import FILE as CALIBRATION_FILE
+from smartinbox.ai.calibration import enough_outcomes, fit_calibration
+from smartinbox.ai.custom_heads import describe, train_custom_head
+from smartinbox.ai.embedder import MiniLMEmbedder
+
+
+def train_team_head(
+    models_dir: Path,
+    field: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    weights: Sequence[float] | None = None,
+    embedder: MiniLMEmbedder | None = None,
+) -> dict[str, Any]:
+    """Train the `field` head on the team's labelled texts and store it; returns the manifest."""
+    from smartinbox.ai.registry import shared_embedder
+
+    embedder = embedder or shared_embedder()
+    head = train_custom_head(field, texts, labels, embedder.embed(list(texts)), weights)
+    custom = dict(read_manifest(models_dir).get("custom_heads", {}))
+    custom[field] = {**describe(head), "trained_at": _now()}
+    return update_model_dir(models_dir, head.files(), {"custom_heads": custom})
+
+
+def store_calibration(
+    models_dir: Path, confidence: Sequence[float], accepted: Sequence[int | bool]
+) -> dict[str, Any] | None:
+    """Fit and store the calibration when the outcomes suffice; None keeps the shipped prior.
+
+    The confidences are the ones the suggestions were shown with. When a calibration is
+    already live they passed through it, so the new curve is composed with the old one: the
+    stored mapping always starts from the engine's uncalibrated confidence.
+    """
+    if not enough_outcomes(accepted):
+        return None
+    from smartinbox.ai.artifacts import load_json, read_verified
+    from smartinbox.ai.calibration import Calibration
+
+    curve = fit_calibration(confidence, accepted)
+    _, files = read_verified(models_dir)
+    if CALIBRATION_FILE in files:
+        old = Calibration.from_dict(load_json(files[CALIBRATION_FILE]))
+        grid = sorted({*old.x, *(i / 100 for i in range(101))})
+        curve = Calibration(
+            method=f"{curve.method} after {old.method}",
+            x=tuple(grid),
+            y=tuple(round(curve.apply(old.apply(x)), 6) for x in grid),
+            outcomes=curve.outcomes,
+            accepted=curve.accepted,
+        )
+    summary = {"method": curve.method, "outcomes": curve.outcomes, "accepted": curve.accepted}
+    return update_model_dir(
+        models_dir,
+        {CALIBRATION_FILE: json_bytes(curve.to_dict())},
+        {"calibration": {**summary, "fitted_at": _now()}},
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
