@@ -16,20 +16,21 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from smartinbox.ai import get_engine
 from smartinbox.ai.engine import Engine, MessageInput, Suggestion, Triage
 from smartinbox.config import Settings
 from smartinbox.inbox import repository as repo
 from smartinbox.kit.text import html_to_text
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.models import AIReply, Analysis, Message
+from smartinbox.versions.engines import live_engine
 from smartinbox.versions.service import live_version
 
 log = logging.getLogger(__name__)
 
 
 def engine_for(settings: Settings) -> Engine:
-    return get_engine(settings.resolved_models_dir())
+    """The live version's engine: a retrained version answers with its own models and memory."""
+    return live_engine(settings)
 
 
 def as_input(message: Message) -> MessageInput:
