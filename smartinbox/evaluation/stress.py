@@ -74,6 +74,15 @@ def from_csv(path: Path, limit: int) -> list[Interaction]:
     return out
 
 
+def from_queries(queries: Sequence[str]) -> list[Interaction]:
+    out = []
+    for n, text in enumerate(q.strip() for q in queries):
+        if text:
+            digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+            out.append(Interaction(f"query:{n}:{digest}", text))
+    return out
+
+
 def resolve_versions(
     session: Session, candidate_tag: str | None
 ) -> tuple[AssistantVersion, AssistantVersion]:
