@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
-from smartinbox.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
+from smartinbox.db import session_scope
+from smartinbox.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, get_current_user
+from smartinbox.kit.errors import Forbidden
+from smartinbox.models import User
 from smartinbox.versions import compare, service, stats
 from smartinbox.versions import repository as repo
 from smartinbox.versions.schemas import (
@@ -21,6 +24,19 @@ from smartinbox.versions.schemas import (
 )
 
 router = APIRouter(prefix="/api/versions", tags=["versions"])
+
+
+async def _admin_without_transaction(request: Request) -> User:
+    """The admin check for actions that run models: no transaction may stay open meanwhile
+    (on SQLite a request's write transaction would lock out the gate's own writes)."""
+    with session_scope(request.app.state.settings, write=False) as session:
+        user = await get_current_user(request, session)
+    if not user.is_admin:
+        raise Forbidden("this action needs the admin role")
+    return user
+
+
+GateAdmin = Annotated[User, Depends(_admin_without_transaction)]
 
 
 @router.get("", response_model=list[VersionOut])
@@ -78,7 +94,6 @@ def promote(tag: str, settings: SettingsDep, _user: AdminUser, force: bool = Fal
     No request session here: the gate's stress test runs the models, and must hold no
     transaction meanwhile; it opens its own short ones.
     """
-    from smartinbox.db import session_scope
     from smartinbox.evaluation.gate import promote_if_better
 
     if force:

@@ -15,6 +15,7 @@ from smartinbox.evaluation.report import report
 from smartinbox.kit.errors import DomainError
 from smartinbox.versions import compare, service, stats
 from smartinbox.versions import repository as repo
+from smartinbox.versions.endpoints import GateAdmin
 from smartinbox.web.views import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +58,7 @@ def rollback(session: SessionDep, _user: AdminUser) -> RedirectResponse:
 
 
 @router.post("/versions/{tag}/promote")
-def promote(tag: str, settings: SettingsDep, _user: AdminUser) -> RedirectResponse:
+def promote(tag: str, settings: SettingsDep, _user: GateAdmin) -> RedirectResponse:
     from smartinbox.evaluation.gate import promote_if_better
 
     try:
