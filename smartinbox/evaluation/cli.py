@@ -73,3 +73,42 @@ def stress_test(
         f"candidate {summary['mean_score_candidate']:.3f} (difference 95% interval "
         f"{summary['mean_diff_ci95']}); p95 latency {summary['p95_latency_ms']:.1f} ms"
     )
+
+
+def harness(
+    count: Annotated[int, typer.Option(help="Simulated bad replies to correct.", min=1)] = 120,
+    candidate: Annotated[
+        str | None, typer.Option(help="Candidate version tag for the drift check.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the failure generator.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Run simulated bad replies through "generate improved reply"; fail on too much drift."""
+    from smartinbox.evaluation import harness as harness_run
+    from smartinbox.versions.engines import engine_for_version
+
+    settings = get_settings()
+    try:
+        with session_scope(settings) as session:
+            live, cand = stress.resolve_versions(session, candidate)
+            failures = harness_run.failures_from(session, count, seed)
+            versions = (live.id, dict(live.artifacts)), (cand.id, dict(cand.artifacts))
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    if not failures:
+        console.print("[red]no answered interactions to build failures from[/red]")
+        raise typer.Exit(1)
+    engines = [engine_for_version(settings, vid, arts) for vid, arts in versions]
+    result = harness_run.run(settings, failures, engines[0], engines[1])
+    if as_json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        Console().print(
+            f"{result['cases']} cases: judge score {result['score_before_mean']:.3f} -> "
+            f"{result['score_after_mean']:.3f}, fixed {result['share_fixed']:.0%}; p95 "
+            f"{result['latency_ms']['p95']:.1f} ms; drift {result['drift']['max']:.3f} "
+            f"({'ok' if result['passed'] else 'FAILED'})"
+        )
+    if not result["passed"]:
+        raise typer.Exit(2)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from smartinbox.evaluation import repository as repo
-from smartinbox.evaluation.stats import bootstrap_mean_ci, percentiles, total_variation
+from smartinbox.evaluation.stats import bootstrap_mean_ci, percentiles, triage_drift
 from smartinbox.kit.errors import NotFound
 from smartinbox.models import StressTestLog
 
@@ -26,18 +26,10 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def drift(rows: Sequence[StressTestLog]) -> dict[str, float]:
-    """How far the candidate's triage and confidence moved from live's on the same messages."""
+    """Drift of the candidate's triage and confidence from live's over the run's messages."""
     live = [r.judge_comments.get("triage", {}).get("live") or {} for r in rows]
     cand = [r.judge_comments.get("triage", {}).get("candidate") or {} for r in rows]
-    conf_live = [float(t.get("confidence", 0.0)) for t in live]
-    conf_cand = [float(t.get("confidence", 0.0)) for t in cand]
-    topic = total_variation([t.get("topic", "") for t in live], [t.get("topic", "") for t in cand])
-    kind = total_variation([t.get("kind", "") for t in live], [t.get("kind", "") for t in cand])
-    # Signed: a candidate that knows more replies is rightly more confident; the gate only
-    # refuses a drop, while any move in how messages are triaged counts against it.
-    confidence = round(_mean(conf_cand) - _mean(conf_live), 4)
-    return {"topic": topic, "kind": kind, "confidence": confidence,
-            "max": max(topic, kind, -confidence)}  # fmt: skip
+    return triage_drift(live, cand)
 
 
 def summarize(rows: Sequence[StressTestLog], tie_margin: float) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -50,3 +51,21 @@ def total_variation(a: Sequence[str], b: Sequence[str]) -> float:
         return 0.0
     ca, cb = Counter(a), Counter(b)
     return round(sum(abs(ca[k] / len(a) - cb[k] / len(b)) for k in set(ca) | set(cb)) / 2, 4)
+
+
+def triage_drift(
+    live: Sequence[dict[str, Any]], cand: Sequence[dict[str, Any]]
+) -> dict[str, float]:
+    """How far the candidate's triage and confidence moved from live's on the same messages.
+
+    Topic and kind: total variation distance. Confidence: signed change of the mean, because a
+    candidate that knows more replies is rightly more confident; only a drop counts as drift.
+    """
+    topic = total_variation([t.get("topic", "") for t in live], [t.get("topic", "") for t in cand])
+    kind = total_variation([t.get("kind", "") for t in live], [t.get("kind", "") for t in cand])
+    conf_live = [float(t.get("confidence", 0.0)) for t in live]
+    conf_cand = [float(t.get("confidence", 0.0)) for t in cand]
+    shift = float(np.mean(conf_cand) - np.mean(conf_live)) if live and cand else 0.0
+    confidence = round(shift, 4)
+    return {"topic": topic, "kind": kind, "confidence": confidence,
+            "max": max(topic, kind, -confidence)}  # fmt: skip
