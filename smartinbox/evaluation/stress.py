@@ -17,12 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 from sqlalchemy.orm import Session
 
+from smartinbox.ai.embedder import MiniLMEmbedder
 from smartinbox.ai.engine import Engine, MessageInput
-from smartinbox.ai.judge import Judge, get_judge
+from smartinbox.ai.judge import Judge
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.evaluation import repository as repo
@@ -126,16 +128,48 @@ class _Side:
     triage: dict[str, Any]  # topic, kind and reply confidence, for the drift check
 
 
-def _answer(engine: Engine, judge: Judge, item: Interaction) -> _Side:
+class _BatchEmbeddings:
+    """The judge's embedder, primed with a whole chunk's texts in one batched call.
+
+    Embedding texts one message at a time costs several times more than in batches; the
+    judge asks for the same vectors afterwards and gets them from here.
+    """
+
+    def __init__(self, inner: MiniLMEmbedder) -> None:
+        self.inner = inner
+        self.vectors: dict[str, Any] = {}
+
+    def prime(self, texts: Sequence[str]) -> None:
+        missing = sorted({t for t in texts if t and t not in self.vectors})
+        for text, vector in zip(missing, self.inner.embed(missing), strict=True):
+            self.vectors[text] = vector
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        self.prime(list(texts))
+        return np.stack([self.vectors[t] if t else self.inner.embed([" "])[0] for t in texts])
+
+
+def _answers(engine: Engine, items: Sequence[Interaction]) -> list[_Side]:
+    """Triage the chunk in one batch, then suggest one reply per message."""
+    messages = [MessageInput(body=i.message) for i in items]
     started = time.perf_counter()
-    message = MessageInput(body=item.message)
-    triage = engine.analyze([message])[0]
-    suggestion = engine.suggest(message, triage)
-    latency = (time.perf_counter() - started) * 1000
-    verdict = judge.evaluate(item.message, suggestion.text, item.reference)
-    seen = {"topic": triage.topic, "kind": triage.kind,
-            "confidence": round(float(suggestion.confidence), 4)}  # fmt: skip
-    return _Side(suggestion.text, verdict.score, verdict.comments, latency, seen)
+    triages = engine.analyze(messages)
+    triage_ms = (time.perf_counter() - started) * 1000 / max(1, len(items))
+    out = []
+    for message, triage in zip(messages, triages, strict=True):
+        began = time.perf_counter()
+        suggestion = engine.suggest(message, triage)
+        latency = triage_ms + (time.perf_counter() - began) * 1000
+        seen = {"topic": triage.topic, "kind": triage.kind,
+                "confidence": round(float(suggestion.confidence), 4)}  # fmt: skip
+        out.append(_Side(suggestion.text, 0.0, [], latency, seen))
+    return out
+
+
+def _judge(judge: Judge, item: Interaction, side: _Side) -> _Side:
+    verdict = judge.evaluate(item.message, side.reply, item.reference)
+    side.score, side.comments = verdict.score, verdict.comments
+    return side
 
 
 def _row(run: int, ids: tuple[int, int], item: Interaction, live: _Side,
@@ -170,18 +204,26 @@ def execute(settings: Settings, run_id: int, progress: Progress | None = None) -
     todo = [i for i in items if i.key not in done]
     live_engine = engine_for_version(settings, ids[0] or None, arts.get(ids[0], {}))
     cand_engine = engine_for_version(settings, ids[1] or None, arts.get(ids[1], {}))
-    judge = get_judge()
+    from smartinbox.ai.registry import shared_embedder
 
-    def one(item: Interaction) -> StressTestLog:
-        return _row(run_id, ids, item, _answer(live_engine, judge, item),
-                    _answer(cand_engine, judge, item))  # fmt: skip
+    embeddings = _BatchEmbeddings(shared_embedder())
+    judge = Judge(cast(MiniLMEmbedder, embeddings))
+
+    def side(args: tuple[Engine, Sequence[Interaction]]) -> list[_Side]:
+        return _answers(*args)
 
     with ThreadPoolExecutor(max_workers=settings.stress_test_workers) as pool:
         for chunk in _chunks(todo, settings.stress_test_chunk):
-            rows = list(pool.map(one, chunk))
+            # The two versions answer side by side; the judge then scores every reply.
+            live, cand = pool.map(side, [(live_engine, chunk), (cand_engine, chunk)])
+            embeddings.vectors.clear()
+            embeddings.prime([t for i, a, b in zip(chunk, live, cand, strict=True)
+                              for t in (i.message, a.reply, b.reply, i.reference or "")])  # fmt: skip
+            pairs = [(i, s) for i, a, b in zip(chunk, live, cand, strict=True) for s in (a, b)]
+            list(pool.map(lambda p: _judge(judge, *p), pairs))
             with session_scope(settings) as session:
-                for row in rows:
-                    repo.add_log(session, row)
+                for item, a, b in zip(chunk, live, cand, strict=True):
+                    repo.add_log(session, _row(run_id, ids, item, a, b))
             if progress is not None:
                 progress(len(chunk), len(todo))
     return finish(settings, run_id)
