@@ -18,11 +18,14 @@ from smartinbox import errors, health
 from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
 from smartinbox.config import Settings, get_settings
+from smartinbox.evaluation.endpoints import router as evaluation_router
 from smartinbox.feedback.endpoints import router as feedback_router
 from smartinbox.feedback.views import router as feedback_views
 from smartinbox.inbox.endpoints import router as inbox_router
 from smartinbox.limits import LoginThrottle
 from smartinbox.logging_setup import setup_logging
+from smartinbox.versions.endpoints import router as versions_router
+from smartinbox.versions.views import router as versions_views
 from smartinbox.web import filters as web_filters
 from smartinbox.web.views import router as web_router
 from smartinbox.worker import EmbeddedWorker, configure_queue
@@ -109,6 +112,9 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(feedback_views)
     app.include_router(analytics_router)
     app.include_router(analytics_views)
+    app.include_router(versions_router)
+    app.include_router(versions_views)
+    app.include_router(evaluation_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app

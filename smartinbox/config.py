@@ -299,6 +299,55 @@ class Settings(BaseSettings):
         ),
     )
 
+    stress_test_since_days: int = Field(
+        30,
+        ge=1,
+        description="Default window of a stress test: interactions rated 'no' this many days back.",
+    )
+    stress_test_limit: int = Field(
+        1000,
+        ge=1,
+        description="Most interactions one stress test replays unless --limit says otherwise.",
+    )
+    stress_test_workers: int = Field(
+        2, ge=1, le=32, description="Threads that generate and judge replies during a stress test."
+    )
+    stress_test_chunk: int = Field(
+        50,
+        ge=1,
+        description="Interactions a stress test writes per transaction (its resume granularity).",
+    )
+    stress_test_tie_margin: float = Field(
+        0.02,
+        ge=0,
+        description="Judge-score difference under which a stress-test row counts as a tie.",
+    )
+    gate_min_margin: float = Field(
+        0.02,
+        description="Promotion gate: the candidate's mean judge score must beat live by at least this much.",
+    )
+    gate_topic_tolerance: float = Field(
+        0.05,
+        ge=0,
+        description="Promotion gate: largest drop in a topic's mean judge score that is allowed.",
+    )
+    gate_min_topic_rows: int = Field(
+        3,
+        ge=1,
+        description="Promotion gate: topics with fewer stress-test rows are not judged on their own.",
+    )
+    gate_max_drift: float = Field(
+        0.2,
+        ge=0,
+        description=(
+            "Promotion gate and failure harness: largest allowed drift (total variation distance of topic "
+            "and kind, or shift of mean confidence) between candidate and live."
+        ),
+    )
+    gate_on_retrain: bool = Field(
+        True, description="Run the promotion gate automatically after each local retraining run."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres(cls, value: str) -> str:

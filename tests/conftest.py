@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 from smartinbox import config, db, worker
 from smartinbox.ai import clear_engines
 from smartinbox.config import Settings
+from smartinbox.versions import engines as version_engines
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
@@ -189,6 +190,7 @@ def _build_env(
     worker.huey.flush()
     # Instant learning lives in the loaded engine's memory: each test starts from the trained one.
     clear_engines()
+    version_engines.clear()
     return Env(backend, config.get_settings(), tmp_path)
 
 

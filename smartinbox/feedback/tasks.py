@@ -22,10 +22,10 @@ def learn(settings: Settings, items: Sequence[MemoryItem]) -> None:
     """Instant learning: the live engine's reply memory takes the agent's reply right away."""
     if not items or not settings.feedback_instant_learning:
         return
-    from smartinbox.ai import get_engine
+    from smartinbox.versions.engines import live_engine
 
     try:
-        get_engine(settings.resolved_models_dir()).remember(items)
+        live_engine(settings).remember(items)
     except Exception:
         # The reply is captured as training data either way; the next retraining learns it.
         log.warning("instant learning skipped", exc_info=True)
@@ -50,7 +50,14 @@ def capture_message(message_id: int) -> bool:
 def retrain(provider: str | None = None) -> dict[str, object]:
     from smartinbox.feedback.retrain import run
 
-    return run(get_settings(), provider=provider).to_dict()
+    settings = get_settings()
+    result = run(settings, provider=provider).to_dict()
+    if settings.gate_on_retrain and result["status"] == "candidate" and result["version_tag"]:
+        # The scheduled loop ends in the promotion gate: live only if measurably better.
+        from smartinbox.evaluation.gate import promote_if_better
+
+        result["gate"] = promote_if_better(settings, str(result["version_tag"])).to_dict()
+    return result
 
 
 def retrain_due(settings: Settings) -> bool:

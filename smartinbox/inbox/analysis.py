@@ -22,16 +22,21 @@ from smartinbox.inbox import repository as repo
 from smartinbox.kit.text import html_to_text
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.models import AIReply, Analysis, Message
+from smartinbox.versions.engines import live_engine
 from smartinbox.versions.service import live_version
 
 log = logging.getLogger(__name__)
 
 
 def engine_for(settings: Settings) -> Engine:
-    # Imported here: the registry loads the model code, which the rest of this module never needs.
-    from smartinbox.ai.registry import engine_for_settings
+    """The engine that answers: an OpenAI-compatible endpoint when configured, else the live
+    version's local engine (a retrained version answers with its own models and memory)."""
+    if settings.ai_provider == "openai":
+        # Imported here: the registry loads the model code, which this module never needs.
+        from smartinbox.ai.registry import engine_for_settings
 
-    return engine_for_settings(settings)
+        return engine_for_settings(settings)
+    return live_engine(settings)
 
 
 def as_input(message: Message) -> MessageInput:

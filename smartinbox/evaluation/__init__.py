@@ -1,0 +1,1 @@
+"""Stress tests, the simulated-failure harness and the promotion gate."""
