@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -204,7 +205,7 @@ def main() -> None:
     args.rates = [float(r) for r in args.rates.split(",")]
     from smartinbox.ai.training import ensure_models
 
-    models_dir = ROOT / "var" / "bench-models"
+    models_dir = Path(os.environ.get("SMARTINBOX_BENCH_MODELS_DIR", ROOT / "var" / "bench-models"))
     ensure_models(models_dir)
     random.seed(0)
     result: dict[str, Any] = {"benchmark": "load", "machine": machine(), "params": vars(args)}

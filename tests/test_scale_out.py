@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from benchmarks.common import Deployment
-from tests.conftest import require
+from tests.conftest import Env, require
 
 MESSAGES = int(os.environ.get("SMARTINBOX_SCALE_MESSAGES", "10000"))
 BATCH = 1000
@@ -108,3 +108,15 @@ def test_two_workers_process_a_10000_message_batch_once(tmp_path: Path, models_d
         assert state == (MESSAGES,) * 5
     finally:
         dep.stop()
+
+
+def test_scheduled_retraining_starts_once_however_many_workers_tick(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smartinbox.feedback import tasks
+    from smartinbox.worker import huey
+
+    monkeypatch.setattr(tasks, "retrain_due", lambda settings: True)
+    ticks = [tasks.retrain_tick.call_local() for _ in range(3)]  # three workers, same minute
+    assert ticks == [True, False, False]
+    assert huey.pending_count() == 1
