@@ -194,7 +194,11 @@ class Deployment:
                 client.delete(key)
         if self.proc is not None:
             self.proc.terminate()
-            self.proc.wait(timeout=60)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # still draining a backlog: the run is over anyway
+                self.proc.kill()
+                self.proc.wait()
         if self.pg_db:
             from sqlalchemy import create_engine, text
 

@@ -187,7 +187,8 @@ def run(backend: str, args: argparse.Namespace, models_dir: Path) -> dict[str, A
             steps = []
             for rate in args.rates:
                 steps.append(asyncio.run(step(dep, rate, args.step_s, args.agents, args.think_s)))
-                print(f"{backend} rate {rate}/s: {steps[-1]['ingest']} errors={steps[-1]['errors']}", flush=True)  # fmt: skip
+                last = steps[-1]
+                print(f"{backend} {rate}/s: ingest {last['ingest']} agents {last['agents']} errors {last['errors_by_kind']} 4xx {last['client_errors_by_kind']}", flush=True)  # fmt: skip
             return {"steps": steps, **degradation(steps)}
         finally:
             dep.stop()
@@ -214,6 +215,7 @@ def main() -> None:
             result[backend] = {"skipped": "PostgreSQL not reachable"}
             continue
         result[backend] = run(backend, args, models_dir)
+        write_result(f"load-{backend}", result)  # each backend's figures survive the next one
     write_result("load", result)
 
 
