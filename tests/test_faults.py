@@ -356,3 +356,19 @@ def test_export_past_a_file_size_limit_leaves_no_file(sqlite_env: Env, tmp_path:
     assert "could not be written" in said and "File too large" in said
     assert "Traceback" not in done.stderr
     assert _leftovers(out_dir) == []
+
+
+def test_an_exhausted_connection_pool_answers_503(sqlite_env: Env) -> None:
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from smartinbox.app import create_app
+
+    app = create_app(sqlite_env.settings)
+
+    def busy() -> None:  # what SQLAlchemy raises when no pooled connection frees up in time
+        raise PoolTimeout("QueuePool limit of size 10 overflow 20 reached")
+
+    app.add_api_route("/api/test-pool-exhausted", busy)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/api/test-pool-exhausted")
+    assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
