@@ -80,8 +80,18 @@ def postgres_available() -> bool:
 class Deployment:
     """A migrated database, a user with a token, and `smartinbox serve` on a free port."""
 
-    def __init__(self, backend: str, workdir: Path, models_dir: Path) -> None:
+    def __init__(
+        self,
+        backend: str,
+        workdir: Path,
+        models_dir: Path,
+        *,
+        queue_name: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.backend = backend
+        # A queue name of its own: it shares Redis with nobody, and is emptied without FLUSHDB.
+        self.queue_name = queue_name
         self.workdir = workdir
         self.env = {
             **os.environ,
@@ -89,7 +99,10 @@ class Deployment:
             "SMARTINBOX_MODELS_DIR": str(models_dir),
             "SMARTINBOX_LOG_LEVEL": "WARNING",
             "SMARTINBOX_MAX_BATCH": "1000",
+            **(extra_env or {}),
         }
+        if queue_name:
+            self.env["SMARTINBOX_QUEUE_NAME"] = queue_name
         self.pg_db: str | None = None
         if backend == "sqlite":
             self.env["SMARTINBOX_DATABASE_URL"] = f"sqlite:///{workdir / 'bench.db'}"
@@ -107,6 +120,7 @@ class Deployment:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
         self.token = ""
 
     def cli(self, *args: str) -> str:
@@ -121,7 +135,7 @@ class Deployment:
 
     def start(self, *, worker: bool = True) -> Deployment:
         self.cli("db", "upgrade")
-        if self.backend != "sqlite":
+        if self.backend != "sqlite" and not self.queue_name:
             import redis
 
             redis.Redis.from_url(REDIS_URL).flushdb()
@@ -147,10 +161,44 @@ class Deployment:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def start_workers(self, count: int, threads: int = 2) -> None:
+        """`smartinbox worker` processes beside `serve --no-worker` (the scale-out layout)."""
+        for _ in range(count):
+            self.workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "smartinbox.cli", "worker", "--threads", str(threads)],
+                    env=self.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+
+    def stop_workers(self) -> None:
+        for proc in self.workers:
+            proc.terminate()
+        for proc in self.workers:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.workers = []
+
     def stop(self) -> None:
+        self.stop_workers()
+        if self.queue_name and self.backend != "sqlite":
+            import redis
+
+            client = redis.Redis.from_url(self.env["SMARTINBOX_QUEUE_URL"])
+            for key in client.scan_iter(match=f"huey.*{self.queue_name}*"):
+                client.delete(key)
         if self.proc is not None:
             self.proc.terminate()
-            self.proc.wait(timeout=60)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # still draining a backlog: the run is over anyway
+                self.proc.kill()
+                self.proc.wait()
         if self.pg_db:
             from sqlalchemy import create_engine, text
 

@@ -10,6 +10,8 @@ BENCHMARKS = [
     "benchmarks.exports",
     "benchmarks.retrain",
     "benchmarks.analytics",
+    "benchmarks.load",
+    "benchmarks.scale_out",
 ]
 
 

@@ -140,9 +140,7 @@ def show_config(
     settings = get_settings()
     rows = []
     for name, field in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if "secret" in name or "key" in name:
-            value = "***" if value else None
+        value = settings.display_value(name)
         rows.append(
             {
                 "env": f"SMARTINBOX_{name.upper()}",

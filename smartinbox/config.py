@@ -356,6 +356,15 @@ class Settings(BaseSettings):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
 
+    def display_value(self, name: str) -> object:
+        """A setting's value as it may be shown or logged: secrets hidden, URL passwords masked."""
+        value = getattr(self, name)
+        if any(word in name for word in ("secret", "key", "password")):
+            return "***" if value else None
+        if isinstance(value, str) and "://" in value:
+            return _mask_url_password(value)
+        return value
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -399,6 +408,15 @@ class Settings(BaseSettings):
         key_file.write_text(key)
         key_file.chmod(0o600)
         return key
+
+
+def _mask_url_password(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 @lru_cache(maxsize=1)

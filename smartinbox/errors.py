@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from smartinbox.kit.errors import DomainError, Unauthorized, Unavailable
+from smartinbox.kit.errors import DomainError, Unauthorized, Unavailable, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +97,69 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+class ErrorItem(BaseModel):
+    field: str
+    message: str
+    type: str | None = None
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+    field: str | None = None
+    errors: list[ErrorItem] | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every JSON error: `{"detail": {"code", "message", "field"?, "errors"?}}`."""
+
+    detail: ErrorDetail
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Make the schema describe the 422 body the handler really sends, not FastAPI's default."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        generated = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(generated.pop("$defs", {}))
+        components["HTTPValidationError"] = generated
+        components.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document_errors(app)
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(OperationalError, database_unavailable)
+    # Every pooled connection busy for the pool timeout: the database is overloaded, not broken.
+    app.add_exception_handler(PoolTimeout, database_unavailable)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(DBAPIError, _dbapi_error)
+    app.add_exception_handler(DataError, _data_error)
+
+
+async def _data_error(request: Request, exc: Exception) -> Response:
+    # The database refused a value the client sent (a NUL character in text, a number out of
+    # range): the client's mistake, and the transaction was rolled back.
+    log.info("database refused a value", extra={"error": type(exc).__name__})
+    return await domain_error(
+        request,
+        ValidationFailed(
+            "a value could not be stored: text must not contain NUL (\\u0000) characters "
+            "and numbers must fit 64 bits"
+        ),
+    )
 
 
 async def _dbapi_error(request: Request, exc: Exception) -> Response:

@@ -19,7 +19,7 @@ from smartinbox.db import session_scope
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.inbox.schemas import MessageOut
 from smartinbox.kit.errors import NotFound, ValidationFailed
-from smartinbox.kit.pagination import Page
+from smartinbox.kit.pagination import MAX_PAGE, Page
 from smartinbox.kit.timeutil import utcnow
 
 router = APIRouter(tags=["analytics"])
@@ -148,7 +148,7 @@ def get_messages_behind(
     filters: FiltersDep,
     value: int | None = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[MessageOut]:
     """The messages behind a number: every figure's `link` points at this list."""

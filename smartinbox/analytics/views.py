@@ -14,6 +14,7 @@ from smartinbox.analytics.endpoints import FiltersDep, Fresh, feedback_period, i
 from smartinbox.analytics.periods import PERIOD_LABELS, Period
 from smartinbox.analytics.schemas import Filters, NegativeMessage
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
+from smartinbox.kit.pagination import MAX_PAGE
 from smartinbox.web.views import render
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +75,7 @@ def feedback_page(
     period: Annotated[Period, Depends(feedback_period)],
     filters: FiltersDep,
     tab: Literal["overview", "trends", "replay", "rejected"] = "overview",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     out = feedback_service.feedback_analytics(session, settings, period, filters)
     replay: list[NegativeMessage] = []
@@ -109,7 +110,7 @@ def messages_page(
     filters: FiltersDep,
     value: int | None = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     result = drill.messages_behind(
         session, settings, metric, period, filters, value=value, kind=kind, page=page

@@ -90,8 +90,12 @@ def export_feedback(
     settings = get_settings()
     redact = settings.export_redact_pii if redact_pii is None else redact_pii
     filters = ReplayFilters(feedback=feedback, version=version, since=_since(since))
-    with session_scope(settings, write=False) as session:
-        report = exports.export_feedback(session, out, filters, redact)
+    try:
+        with session_scope(settings, write=False) as session:
+            report = exports.export_feedback(session, out, filters, redact)
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
     _finish(report)
 
 

@@ -22,7 +22,8 @@ from smartinbox.feedback.schemas import (
     YesNo,
 )
 from smartinbox.feedback.tasks import capture_message, retrain
-from smartinbox.kit.pagination import Page
+from smartinbox.kit.ids import RowId
+from smartinbox.kit.pagination import MAX_PAGE, Page
 from smartinbox.worker import enqueue
 
 router = APIRouter(prefix="/api", tags=["feedback"])
@@ -30,7 +31,11 @@ router = APIRouter(prefix="/api", tags=["feedback"])
 
 @router.post("/messages/{message_id}/feedback", response_model=FeedbackOut, status_code=201)
 def rate(
-    message_id: int, data: FeedbackIn, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    message_id: RowId,
+    data: FeedbackIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
 ) -> FeedbackOut:
     out, _capture = service.rate(session, settings, message_id, data, user)
     enqueue(session, capture_message, message_id)  # instant learning, outside the request
@@ -54,7 +59,7 @@ def list_replays(
     topic: Annotated[str | None, Query(max_length=64)] = None,
     version: Annotated[str | None, Query(max_length=32)] = None,
     since: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ReplayOut]:
     filters = ReplayFilters(feedback=feedback, topic=topic, version=version, since=since)
@@ -62,17 +67,17 @@ def list_replays(
 
 
 @router.get("/feedback-replay/{replay_id}", response_model=ReplayOut)
-def get_replay(replay_id: int, session: SessionDep, _user: CurrentUser) -> ReplayOut:
+def get_replay(replay_id: RowId, session: SessionDep, _user: CurrentUser) -> ReplayOut:
     return replay.get_replay(session, replay_id)
 
 
 @router.post("/feedback-replay/{replay_id}/improve", response_model=ImprovementOut, status_code=201)
-def improve(replay_id: int, session: SessionDep, _user: CurrentUser) -> ImprovementOut:
+def improve(replay_id: RowId, session: SessionDep, _user: CurrentUser) -> ImprovementOut:
     return replay.improve(session, replay_id)
 
 
 @router.post("/feedback-replay/{replay_id}/explain", response_model=ExplanationOut)
-def explain(replay_id: int, session: SessionDep, _user: CurrentUser) -> ExplanationOut:
+def explain(replay_id: RowId, session: SessionDep, _user: CurrentUser) -> ExplanationOut:
     return replay.explain(session, replay_id)
 
 

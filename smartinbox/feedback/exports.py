@@ -7,6 +7,7 @@ into place only when complete and valid: a reader never sees half a file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -23,7 +24,7 @@ from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
 from smartinbox.feedback.jsonl import ValidationReport, chat_record
 from smartinbox.feedback.schemas import ReplayFilters
-from smartinbox.kit.errors import ValidationFailed
+from smartinbox.kit.errors import StorageFailed, ValidationFailed
 from smartinbox.kit.pii import redact
 from smartinbox.versions.service import DEFAULT_SYSTEM_PROMPT
 
@@ -79,10 +80,13 @@ class AtomicFile:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
-        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
+            )
+        except OSError as exc:
+            raise storage_failed(self.path, exc) from exc
         self.tmp = Path(tmp)
         self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
@@ -95,8 +99,17 @@ class AtomicFile:
 
     def discard(self) -> None:
         if not self.handle.closed:
-            self.handle.close()
+            with contextlib.suppress(OSError):  # the buffered rest cannot be written either
+                self.handle.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def storage_failed(path: Path, exc: OSError) -> StorageFailed:
+    reason = exc.strerror or type(exc).__name__
+    return StorageFailed(
+        f"the export could not be written to {path.parent}: {reason}; no file was left behind",
+        field="out",
+    )
 
 
 def _version_id(session: Session, tag: str | None) -> int | None:
@@ -145,6 +158,9 @@ def write_csv(rows: Iterator[dict[str, Any]], columns: list[str], out: Path) -> 
             writer.writerow([_cell(row.get(c)) for c in columns])
             report.rows += 1
         report.bytes = target.commit()
+    except OSError as exc:
+        target.discard()
+        raise storage_failed(target.path, exc) from exc
     except BaseException:
         target.discard()
         raise
@@ -176,6 +192,9 @@ def write_jsonl(
                 report=validation.to_dict(),
             )
         report.bytes = target.commit()
+    except OSError as exc:
+        target.discard()
+        raise storage_failed(target.path, exc) from exc
     except BaseException:
         target.discard()
         raise

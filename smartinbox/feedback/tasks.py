@@ -77,5 +77,8 @@ def retrain_tick() -> bool:
     settings = get_settings()
     if not retrain_due(settings):
         return False
+    # Every worker process runs this tick; only the first one in a minute starts retraining.
+    if not huey.put_if_empty(f"retrain-due:{utcnow():%Y%m%dT%H%M}", "1"):
+        return False
     retrain(None)
     return True

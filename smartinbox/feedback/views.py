@@ -14,6 +14,8 @@ from smartinbox.feedback import repository as repo
 from smartinbox.feedback.schemas import FeedbackIn, ReplayFilters
 from smartinbox.feedback.tasks import capture_message
 from smartinbox.kit.errors import DomainError, ValidationFailed
+from smartinbox.kit.ids import RowId
+from smartinbox.kit.pagination import MAX_PAGE
 from smartinbox.kit.timeutil import parse_datetime
 from smartinbox.models import User
 from smartinbox.web.views import render
@@ -32,7 +34,7 @@ def _rating(request: Request, session: SessionDep, message_id: int, user: User) 
 
 @router.get("/messages/{message_id}/feedback", response_class=HTMLResponse)
 def rating_widget(
-    request: Request, message_id: int, session: SessionDep, user: CurrentUser
+    request: Request, message_id: RowId, session: SessionDep, user: CurrentUser
 ) -> HTMLResponse:
     return _rating(request, session, message_id, user)
 
@@ -40,7 +42,7 @@ def rating_widget(
 @router.post("/messages/{message_id}/feedback")
 def rate(
     request: Request,
-    message_id: int,
+    message_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
@@ -85,7 +87,7 @@ def replay_page(
     topic: Annotated[str | None, Query(max_length=64)] = None,
     version: Annotated[str | None, Query(max_length=32)] = None,
     since: Annotated[str | None, Query(max_length=32)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     filters = _filters(feedback, topic, version, since)
     result = replay.list_replays(session, settings, filters, page, settings.default_page_size)
@@ -100,7 +102,7 @@ def replay_page(
 
 @router.post("/replay/{replay_id}/improve", response_class=HTMLResponse)
 def improve(
-    request: Request, replay_id: int, session: SessionDep, user: CurrentUser
+    request: Request, replay_id: RowId, session: SessionDep, user: CurrentUser
 ) -> HTMLResponse:
     improvement = replay.improve(session, replay_id)
     context = {"r": {"id": replay_id, "improvement": improvement}}
@@ -109,7 +111,7 @@ def improve(
 
 @router.post("/replay/{replay_id}/explain", response_class=HTMLResponse)
 def explain(
-    request: Request, replay_id: int, session: SessionDep, user: CurrentUser
+    request: Request, replay_id: RowId, session: SessionDep, user: CurrentUser
 ) -> HTMLResponse:
     out = replay.explain(session, replay_id)
     context = {"r": {"id": replay_id, "failure_explanation": out.explanation, "feedback": "no"}}

@@ -24,7 +24,8 @@ from smartinbox.inbox.schemas import (
     Status,
 )
 from smartinbox.inbox.tasks import queue_analysis
-from smartinbox.kit.pagination import Page
+from smartinbox.kit.ids import RowId
+from smartinbox.kit.pagination import MAX_PAGE, Page
 from smartinbox.worker import enqueue
 
 router = APIRouter(prefix="/api/messages", tags=["messages"])
@@ -84,7 +85,7 @@ def list_messages(
     min_urgency: Annotated[float | None, Query(ge=0, le=1)] = None,
     snoozed: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[MessageOut]:
     filters = MessageFilters(
@@ -94,12 +95,14 @@ def list_messages(
 
 
 @router.get("/{message_id}", response_model=MessageDetailOut)
-def get_message(message_id: int, session: SessionDep, _user: CurrentUser) -> MessageDetailOut:
+def get_message(message_id: RowId, session: SessionDep, _user: CurrentUser) -> MessageDetailOut:
     return service.message_detail(session, message_id)
 
 
 @router.post("/{message_id}/reply", response_model=AgentReplyOut, status_code=201)
-def reply(message_id: int, data: ReplyIn, session: SessionDep, user: CurrentUser) -> AgentReplyOut:
+def reply(
+    message_id: RowId, data: ReplyIn, session: SessionDep, user: CurrentUser
+) -> AgentReplyOut:
     sent = service.record_reply(session, message_id, data.text, user)
     enqueue(session, capture_message, message_id)  # replay row and training data
     return AgentReplyOut.model_validate(sent)

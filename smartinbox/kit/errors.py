@@ -71,3 +71,10 @@ class Unavailable(DomainError):
     def __init__(self, message: str, *, retry_after: int = 2, **extra: Any) -> None:
         super().__init__(message, **extra)
         self.retry_after = retry_after
+
+
+class StorageFailed(DomainError):
+    """A file could not be written (disk full, read-only folder, size limit); nothing was left."""
+
+    status_code = 507
+    code = "storage_failed"

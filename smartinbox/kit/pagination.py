@@ -8,6 +8,9 @@ from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
+# Page numbers beyond this would make offsets no database accepts; no list is that long.
+MAX_PAGE = 1_000_000
+
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
@@ -21,4 +24,4 @@ class Page(BaseModel, Generic[T]):
 
 
 def clamp_page(page: int, page_size: int, max_page_size: int) -> tuple[int, int]:
-    return max(1, page), max(1, min(page_size, max_page_size))
+    return max(1, min(page, MAX_PAGE)), max(1, min(page_size, max_page_size))

@@ -16,6 +16,8 @@ from smartinbox.inbox import corrections
 from smartinbox.inbox import service as inbox_service
 from smartinbox.inbox.schemas import MessageFilters
 from smartinbox.kit.errors import DomainError, Forbidden, ValidationFailed
+from smartinbox.kit.ids import RowId
+from smartinbox.kit.pagination import MAX_PAGE
 from smartinbox.models import User
 from smartinbox.worker import enqueue
 
@@ -135,7 +137,7 @@ def inbox(
     settings: SettingsDep,
     user: CurrentUser,
     filters: Annotated[MessageFilters, Depends(inbox_filters)],
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     result = inbox_service.list_messages(
         session, settings, filters, page, settings.default_page_size
@@ -146,7 +148,7 @@ def inbox(
 
 @router.get("/messages/{message_id}", response_class=HTMLResponse)
 def message_page(
-    request: Request, message_id: int, session: SessionDep, user: CurrentUser
+    request: Request, message_id: RowId, session: SessionDep, user: CurrentUser
 ) -> HTMLResponse:
     detail = inbox_service.message_detail(session, message_id)
     return render(request, "inbox/message.html", {"m": detail}, user=user)
@@ -166,7 +168,7 @@ def correct_label(
 
 @router.post("/messages/{message_id}/reply")
 def send_reply(
-    message_id: int, session: SessionDep, user: CurrentUser, text: Annotated[str, Form()]
+    message_id: RowId, session: SessionDep, user: CurrentUser, text: Annotated[str, Form()]
 ) -> RedirectResponse:
     inbox_service.record_reply(session, message_id, text, user)
     enqueue(session, capture_message, message_id)  # replay row and training data

@@ -1,0 +1,110 @@
+"""Scale-out: wall time to analyse a backlog with 1 and with 2 `smartinbox worker` processes.
+
+PostgreSQL + Redis, `smartinbox serve --no-worker` on loopback. For each worker count a fresh
+deployment receives the messages through the API (batches of 1,000) with no worker running,
+then the workers start and the clock runs until every message has an analysis and a current
+suggestion. Duplicates are counted too (there must be none). Writes
+benchmarks/results/scale_out.json. On a machine with fewer cores than worker threads the
+second worker cannot help much: the figures say what this machine did.
+
+    python -m benchmarks.scale_out [--messages 10000] [--workers 1,2] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from benchmarks.common import ROOT, Deployment, machine, postgres_available, write_result
+
+COUNTS = text(
+    "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM analyses),"
+    " (SELECT count(*) FROM ai_replies WHERE is_current),"
+    " (SELECT count(DISTINCT message_id) FROM ai_replies WHERE is_current)"
+)
+BODIES = [
+    "Where is my order {n}? It was due on Monday.",
+    "I was charged twice for invoice INV-{n}, please refund one.",
+    "Can I change the delivery address for order {n}?",
+    "How do I reset my password? The email never arrives.",
+]
+
+
+def run(workers: int, args: argparse.Namespace, models_dir: Path) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        dep = Deployment(
+            "postgresql", Path(tmp), models_dir, queue_name=f"scale-{uuid.uuid4().hex[:8]}",
+            extra_env={"SMARTINBOX_TRAIN_ON_START": "false"},
+        )  # fmt: skip
+        try:
+            dep.start(worker=False)
+            with httpx.Client(base_url=dep.url, headers=dep.headers, timeout=300) as client:
+                for start in range(0, args.messages, 1000):
+                    batch = [
+                        {"channel": "scale", "external_id": f"m-{i}",
+                         "body": BODIES[i % len(BODIES)].format(n=100000 + i)}
+                        for i in range(start, min(start + 1000, args.messages))
+                    ]  # fmt: skip
+                    client.post("/api/messages/batch", json={"messages": batch}).raise_for_status()
+            engine = create_engine(dep.env["SMARTINBOX_DATABASE_URL"])
+            started = time.perf_counter()
+            dep.start_workers(workers, threads=args.threads)
+            counts: tuple[int, ...] = (0, 0, 0, 0)
+            with engine.connect() as conn:
+                while time.perf_counter() - started < args.timeout_s:
+                    counts = tuple(int(v) for v in conn.execute(COUNTS).one())
+                    conn.rollback()
+                    if counts[1] >= args.messages and counts[3] >= args.messages:
+                        break
+                    time.sleep(0.5)
+            elapsed = time.perf_counter() - started
+            engine.dispose()
+            return {
+                "workers": workers,
+                "threads_per_worker": args.threads,
+                "messages": counts[0],
+                "analyses": counts[1],
+                "current_suggestions": counts[2],
+                "messages_with_a_suggestion": counts[3],
+                "duplicates": counts[1] - counts[3],
+                "seconds": round(elapsed, 1),
+                "messages_per_s": round(counts[1] / elapsed, 1),
+                "finished": counts[1] >= args.messages,
+            }
+        finally:
+            dep.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--timeout-s", type=float, default=1800)
+    args = parser.parse_args()
+    result: dict[str, Any] = {"benchmark": "scale_out", "machine": machine(), "params": vars(args)}
+    if not postgres_available():
+        result["skipped"] = "PostgreSQL not reachable"
+        write_result("scale_out", result)
+        return
+    from smartinbox.ai.training import ensure_models
+
+    models_dir = Path(os.environ.get("SMARTINBOX_BENCH_MODELS_DIR", ROOT / "var" / "bench-models"))
+    ensure_models(models_dir)
+    result["runs"] = [run(int(w), args, models_dir) for w in args.workers.split(",")]
+    one, *rest = result["runs"]
+    for other in rest:
+        other["speedup_vs_1"] = round(one["seconds"] / other["seconds"], 2)
+    write_result("scale_out", result)
+
+
+if __name__ == "__main__":
+    main()
