@@ -11,6 +11,7 @@ from smartinbox.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
 from smartinbox.evaluation import repository as repo
 from smartinbox.evaluation import stress
 from smartinbox.evaluation.report import report
+from smartinbox.kit.ids import RowId
 from smartinbox.worker import enqueue
 
 router = APIRouter(prefix="/api/stress-tests", tags=["evaluation"])
@@ -59,5 +60,5 @@ def list_runs(
 
 
 @router.get("/{run_id}")
-def get_run(run_id: int, session: SessionDep, _user: CurrentUser) -> dict[str, Any]:
+def get_run(run_id: RowId, session: SessionDep, _user: CurrentUser) -> dict[str, Any]:
     return report(session, run_id)

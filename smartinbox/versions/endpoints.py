@@ -88,7 +88,7 @@ def freeze(tag: str, session: SessionDep, _user: AdminUser) -> VersionOut:
 
 
 @router.post("/{tag}/promote", response_model=GateOut)
-def promote(tag: str, settings: SettingsDep, _user: AdminUser, force: bool = False) -> GateOut:
+def promote(tag: str, settings: SettingsDep, _user: GateAdmin, force: bool = False) -> GateOut:
     """Through the promotion gate (a stress test runs when there is none); `force` skips it.
 
     No request session here: the gate's stress test runs the models, and must hold no

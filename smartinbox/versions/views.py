@@ -13,6 +13,7 @@ from smartinbox.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
 from smartinbox.evaluation import repository as eval_repo
 from smartinbox.evaluation.report import report
 from smartinbox.kit.errors import DomainError
+from smartinbox.kit.ids import RowId
 from smartinbox.versions import compare, service, stats
 from smartinbox.versions import repository as repo
 from smartinbox.versions.endpoints import GateAdmin
@@ -108,7 +109,7 @@ def compare_page(
 
 @router.get("/stress-tests/{run_id}", response_class=HTMLResponse)
 def stress_report(
-    request: Request, run_id: int, settings: SettingsDep, user: CurrentUser
+    request: Request, run_id: RowId, settings: SettingsDep, user: CurrentUser
 ) -> HTMLResponse:
     with session_scope(settings, write=False) as session:
         data = report(session, run_id)
