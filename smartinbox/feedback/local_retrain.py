@@ -12,7 +12,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,9 @@ from smartinbox.feedback.dataset import file_sha256
 from smartinbox.feedback.training import is_junk
 
 Progress = Callable[[str, float], None]
+if TYPE_CHECKING:
+    from smartinbox.ai.embedder import MiniLMEmbedder
+
 MEMORY_FILE = "reply_memory.jsonl"
 REMEMBER_BATCH = 256
 
@@ -105,11 +108,11 @@ def retrain(
     }
 
 
-def load_candidate(artifacts: dict[str, Any]) -> Engine:
+def load_candidate(artifacts: dict[str, Any], embedder: MiniLMEmbedder | None = None) -> Engine:
     """The engine of a local version: its models plus its rebuilt reply memory."""
     from smartinbox.ai.training import load_local_engine
 
-    engine: Engine = load_local_engine(Path(artifacts["models_dir"]))
+    engine: Engine = load_local_engine(Path(artifacts["models_dir"]), embedder=embedder)
     batch: list[MemoryItem] = []
     for item in read_memory(Path(artifacts["reply_memory"])):
         batch.append(item)

@@ -10,16 +10,14 @@ loaded twice; all of them share one embedding model.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from smartinbox.ai import get_engine
-from smartinbox.ai.engine import Engine, MemoryItem
+from smartinbox.ai.engine import Engine
 from smartinbox.config import Settings
 
 _lock = threading.Lock()
 _cache: dict[tuple[int, str, str], Engine] = {}
-REMEMBER_BATCH = 256
 
 
 def has_local_artifacts(artifacts: dict[str, Any]) -> bool:
@@ -27,22 +25,12 @@ def has_local_artifacts(artifacts: dict[str, Any]) -> bool:
 
 
 def _load(artifacts: dict[str, Any]) -> Engine:
-    # The same engine as feedback.local_retrain.load_candidate, but on the process's shared
-    # embedder: a second MiniLM per version would cost a few hundred megabytes each.
+    # On the process's shared embedder: a second MiniLM per version would cost a few hundred
+    # megabytes each.
     from smartinbox.ai.registry import shared_embedder
-    from smartinbox.ai.training import load_local_engine
-    from smartinbox.feedback.local_retrain import read_memory
+    from smartinbox.feedback.local_retrain import load_candidate
 
-    engine: Engine = load_local_engine(Path(artifacts["models_dir"]), embedder=shared_embedder())
-    batch: list[MemoryItem] = []
-    for item in read_memory(Path(artifacts["reply_memory"])):
-        batch.append(item)
-        if len(batch) >= REMEMBER_BATCH:
-            engine.remember(batch)
-            batch = []
-    if batch:
-        engine.remember(batch)
-    return engine
+    return load_candidate(artifacts, embedder=shared_embedder())
 
 
 def engine_for_version(
