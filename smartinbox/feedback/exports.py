@@ -104,6 +104,21 @@ class AtomicFile:
         self.tmp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[AtomicFile]:
+    """An AtomicFile that is discarded if anything fails before `commit()`; a storage error
+    (read-only folder, full disk, size limit) becomes a clear `StorageFailed`."""
+    target = AtomicFile(path)
+    try:
+        yield target
+    except OSError as exc:
+        target.discard()
+        raise storage_failed(target.path, exc) from exc
+    except BaseException:
+        target.discard()
+        raise
+
+
 def storage_failed(path: Path, exc: OSError) -> StorageFailed:
     reason = exc.strerror or type(exc).__name__
     return StorageFailed(
@@ -148,9 +163,8 @@ def feedback_rows(session: Session, f: ReplayFilters, redact_pii: bool) -> Itera
 
 
 def write_csv(rows: Iterator[dict[str, Any]], columns: list[str], out: Path) -> ExportReport:
-    target = AtomicFile(out)
     report = ExportReport(path=str(out), format="csv")
-    try:
+    with atomic_file(out) as target:
         target.handle.write("\ufeff")  # lets spreadsheet software detect UTF-8
         writer = csv.writer(target.handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         writer.writerow(columns)
@@ -158,12 +172,6 @@ def write_csv(rows: Iterator[dict[str, Any]], columns: list[str], out: Path) -> 
             writer.writerow([_cell(row.get(c)) for c in columns])
             report.rows += 1
         report.bytes = target.commit()
-    except OSError as exc:
-        target.discard()
-        raise storage_failed(target.path, exc) from exc
-    except BaseException:
-        target.discard()
-        raise
     return report
 
 
@@ -175,9 +183,8 @@ def write_jsonl(
     validation = ValidationReport(
         settings.finetune_max_tokens_per_example, settings.finetune_min_examples
     )
-    target = AtomicFile(out)
     report = ExportReport(path=str(out), format="jsonl")
-    try:
+    with atomic_file(out) as target:
         for row in rows:
             record = chat_record(system, row["prompt"], row["completion"])
             if validation.check(record):
@@ -192,12 +199,6 @@ def write_jsonl(
                 report=validation.to_dict(),
             )
         report.bytes = target.commit()
-    except OSError as exc:
-        target.discard()
-        raise storage_failed(target.path, exc) from exc
-    except BaseException:
-        target.discard()
-        raise
     return report
 
 

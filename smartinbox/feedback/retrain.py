@@ -69,9 +69,9 @@ def _export(settings: Settings, provider: str, stamp: str) -> tuple[list[Path], 
         "created_at": utcnow().isoformat(),
     }
     record_file = folder / f"retrain-{stamp}.json"
-    target = exports.AtomicFile(record_file)
-    target.handle.write(json.dumps(data, indent=2))
-    target.commit()
+    with exports.atomic_file(record_file) as target:
+        target.handle.write(json.dumps(data, indent=2))
+        target.commit()
     return [jsonl, record_file], data
 
 
