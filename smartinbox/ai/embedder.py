@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,10 @@ TOKENIZER_PATH = Path(__file__).parent / "data" / "minilm" / "tokenizer.json"
 MAX_TOKENS = 128
 BATCH_SIZE = 64
 DIMENSIONS = 384
+# Recently embedded texts keep their vector: a message is embedded for triage, then again for
+# its reply suggestion (and once more per assistant version in a stress test). The cache makes
+# those later calls free. 8,192 vectors are 12 MB.
+CACHE_SIZE = 8192
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -86,17 +91,40 @@ class MiniLMEmbedder:
         self._input_names = {item.name for item in self._session.get_inputs()}
         # The tokenizer is not documented as thread-safe once padding state is set.
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, FloatMatrix] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> FloatMatrix:
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        # Sorting by length keeps padding small inside each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        missing: list[int] = []
+        with self._cache_lock:
+            for i, text in enumerate(texts):
+                cached = self._cache.get(text)
+                if cached is None:
+                    missing.append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = cached
+        if not missing:
+            return out
+        # Sorting by length keeps padding small inside each batch.
+        order = sorted(missing, key=lambda i: len(texts[i]))
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
             out[index] = self._embed_batch([texts[i] or " " for i in index])
+        with self._cache_lock:
+            for i in missing:
+                self._cache[texts[i]] = out[i].copy()
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         return out
+
+    def clear_cache(self) -> None:
+        """Forget cached vectors (benchmarks that time the model itself)."""
+        with self._cache_lock:
+            self._cache.clear()
 
     def _embed_batch(self, texts: list[str]) -> FloatMatrix:
         with self._lock:
