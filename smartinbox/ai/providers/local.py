@@ -25,7 +25,7 @@ SOURCE_BONUS = {"accepted": 0.03, "agent_reply": 0.03, "history": 0.02, "macro":
 # second adds TOPIC_WEIGHT x P(topic), so a team's fine-grained taxonomy routes a reworded
 # question to the reply an agent gave its intent even when the wording shares little, while
 # topics the head doubts change next to nothing. Measured in docs/engine.md.
-TOPIC_WEIGHT = 0.3
+TOPIC_WEIGHT = 0.5
 # Rules layered on the calibrated acceptance probability (see docs/engine.md).
 OUT_OF_SCOPE_FACTOR = 0.5
 CONTENT_GAP_FACTOR = 0.85
