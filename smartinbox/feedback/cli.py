@@ -82,7 +82,7 @@ def export_feedback(
     feedback: Annotated[str | None, typer.Option(help="yes or no: only these ratings.")] = None,
     redact_pii: Redact = None,
 ) -> None:
-    """The feedback log (message, AI reply, agent reply, rating) as CSV."""
+    """The feedback log (message, AI reply, agent reply, rating with its score and notes) as CSV."""
     if fmt != "csv":
         raise typer.BadParameter("--format must be csv")
     if feedback not in (None, "yes", "no"):
