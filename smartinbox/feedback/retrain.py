@@ -136,6 +136,9 @@ def run(
             assert version is not None
             version.artifacts = artifacts
             version.model = artifacts.get("models_version")
+            # The data record lists the labelled rows the triage heads learned from.
+            result.dataset = {**data, "triage_heads": artifacts["triage_heads"]}
+            version.settings = {**version.settings, "data": result.dataset}
     except Exception as exc:
         log.exception("local retraining failed")
         with session_scope(settings) as session:
