@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +18,7 @@ from smartinbox.models import (
     AssistantVersion,
     Feedback,
     FeedbackReplayLog,
+    FineTuneJob,
     Message,
     TrainingExample,
     TrainingExampleSource,
@@ -351,3 +352,14 @@ def suggestion_outcomes(
         (int(i), float(c), str(u or ""), None if r is None else float(r) >= 0.5)
         for i, c, u, r in rows
     ]
+
+
+def unfinished_fine_tune_job(session: Session, finished: Collection[str]) -> FineTuneJob | None:
+    """The newest fine-tuning job the provider accepted (it has the provider's id) that has not
+    reached one of the `finished` statuses."""
+    return session.scalar(
+        select(FineTuneJob)
+        .where(FineTuneJob.provider_job_id.is_not(None), FineTuneJob.status.not_in(finished))
+        .order_by(FineTuneJob.id.desc())
+        .limit(1)
+    )
