@@ -111,7 +111,8 @@ def _finish_job(result: RetrainResult, job: FineTuneJob) -> RetrainResult:
     result.status = {"succeeded": "candidate", "failed": "failed", "cancelled": "failed"}.get(
         job.status, "running"
     )
-    result.error = job.error if result.status == "failed" else None
+    # A running job's error is the last status check that failed (the next run checks again).
+    result.error = job.error if result.status != "candidate" else None
     return result
 
 

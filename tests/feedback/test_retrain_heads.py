@@ -30,6 +30,7 @@ HISTORY = {
         "Products missing after the plugin sync ran",
         "sync error in the plugin dashboard since yesterday",
         "Why is the plugin not syncing stock levels?",
+        "inventory sync via plugin is stuck",
     ],
     "vat-invoices": [
         "I need a VAT invoice for my company",
@@ -38,6 +39,7 @@ HISTORY = {
         "can you reissue the invoice with VAT details",
         "Our accountant needs VAT invoices for last quarter",
         "Where do I download VAT invoices?",
+        "VAT number on invoice is wrong",
     ],
     "seat-licences": [
         "How do I add more seats to our licence?",
@@ -46,8 +48,10 @@ HISTORY = {
         "Can I transfer a seat licence to a new colleague?",
         "our licence seats are all used up",
         "upgrade licence to 20 seats please",
+        "What does an additional seat cost?",
     ],
 }
+KINDS = {"plugin-sync": "complaint", "vat-invoices": "question", "seat-licences": "question"}
 # New messages agents file under a topic the team never had.
 NEW_TOPIC = "carbon-offset"
 CORRECTED = [
@@ -62,10 +66,11 @@ def _import_history(env: Env) -> None:
     path = env.tmp / "history.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["message", "category"])
-        writer.writerows((text, label) for label, texts in HISTORY.items() for text in texts)
+        writer.writerow(["message", "category", "type"])
+        writer.writerows((text, label, KINDS[label]) for label, texts in HISTORY.items()
+                         for text in texts)  # fmt: skip
     args = ["import", str(path), "--text-col", "message", "--topic-col", "category",
-            "--no-analyze", "--json"]  # fmt: skip
+            "--kind-col", "type", "--no-analyze", "--json"]  # fmt: skip
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
 
@@ -102,16 +107,17 @@ def test_corrections_to_a_new_label_reach_the_candidates_triage(
 
     topic = data["triage_heads"]["topic"]
     assert topic["trained"] is True
-    assert (topic["rows"], topic["corrections"], topic["imported"]) == (21, 3, 18)
-    assert topic["labels"] == {NEW_TOPIC: 3, "plugin-sync": 6, "seat-licences": 6,
-                               "vat-invoices": 6}  # fmt: skip
+    assert (topic["rows"], topic["corrections"], topic["imported"]) == (24, 3, 21)
+    assert topic["labels"] == {NEW_TOPIC: 3, "plugin-sync": 7, "seat-licences": 7,
+                               "vat-invoices": 7}  # fmt: skip
     assert topic["date_from"] <= topic["date_to"] and len(topic["content_sha256"]) == 64
-    kind = data["triage_heads"]["kind"]
-    assert kind["trained"] is False and kind["rows"] == 0
-    assert "no labelled rows" in kind["reason"] and "live kind head is kept" in kind["reason"]
+    kind = data["triage_heads"]["kind"]  # imported kinds only: no agent corrected a kind
+    assert kind["trained"] is True and (kind["rows"], kind["corrections"]) == (21, 0)
+    assert kind["labels"] == {"complaint": 7, "question": 14}
     assert artifacts["triage_heads"] == data["triage_heads"]
     manifest = read_manifest(Path(artifacts["models_dir"]))
-    assert manifest["custom_heads"]["topic"]["rows"] == 21
+    assert manifest["custom_heads"]["topic"]["rows"] == 24
+    assert manifest["custom_heads"]["kind"]["labels"] == ["complaint", "question"]
     assert manifest["version"] == artifacts["models_version"]
     # The live models are untouched: the candidate is a separate folder.
     assert "custom_heads" not in read_manifest(env.settings.resolved_models_dir())
@@ -129,6 +135,9 @@ def test_too_few_labels_keep_the_live_heads(env: Env, client: TestClient, agent:
     topic = data["triage_heads"]["topic"]
     assert topic["trained"] is False and topic["rows"] == 2 and topic["corrections"] == 2
     assert "2 usable labelled rows; retraining needs at least 20" in topic["reason"]
+    kind = data["triage_heads"]["kind"]
+    assert kind["trained"] is False and kind["rows"] == 0
+    assert "no labelled rows" in kind["reason"] and "live kind head is kept" in kind["reason"]
     manifest = read_manifest(Path(artifacts["models_dir"]))
     live = read_manifest(env.settings.resolved_models_dir())
     assert "custom_heads" not in manifest and manifest["files"] == live["files"]
