@@ -6,7 +6,7 @@ the messages (to a topic the imported labels do not have). Then times one `retra
 collecting the worst prompts, exporting and delivering the dataset, copying the live models,
 refitting the team's topic head on the labelled rows (at most `retrain_max_labelled_rows`),
 refitting the confidence calibration and rebuilding the reply memory. The head refit is also
-timed on its own. Writes benchmarks/results/retrain.json.
+timed on its own, and within it the reading and embedding of the labelled rows. Writes benchmarks/results/retrain.json.
 
     python -m benchmarks.retrain [--rows 10000 100000] [--models-dir DIR]
 
@@ -107,8 +107,16 @@ def main() -> None:
     refit = local_retrain.team_heads.refit
     head_seconds: list[float] = []
 
+    refit_started: list[float] = []
+    embedding: list[float] = []
+
+    def progress(step: str, _fraction: float) -> None:
+        if step.startswith("embedding"):
+            embedding.append(time.perf_counter())
+
     def timed_refit(*a: Any, **kw: Any) -> Any:
         started = time.perf_counter()
+        refit_started[:] = [started]
         try:
             return refit(*a, **kw)
         finally:
@@ -124,14 +132,18 @@ def main() -> None:
                 database_url=url, data_dir=Path(tmp) / "data", models_dir=models_dir
             )
             head_seconds.clear()
+            embedding.clear()
             started = time.perf_counter()
-            result = run(settings, provider="local")
+            result = run(settings, provider="local", progress=progress)
             seconds = time.perf_counter() - started
             topic = result.dataset.get("triage_heads", {}).get("topic", {})
             runs.append({
                 "feedback_rows": rows,
                 "seconds": round(seconds, 2),
                 "head_refit_seconds": round(sum(head_seconds), 2),
+                # From the start of the refit to the last embedded chunk (reading the rows too).
+                "head_embedding_seconds": round(embedding[-1] - refit_started[0], 2)
+                if embedding and refit_started else None,
                 "status": result.status,
                 "worst_prompts": result.dataset.get("worst_prompts"),
                 "snoozed_answered": result.dataset.get("snoozed_answered"),
