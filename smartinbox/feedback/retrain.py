@@ -159,8 +159,11 @@ def run(
     if provider == "openai" and job_id is not None:
         return _finish_job(result, finetune.run(settings, job_id, files[0], sleep=sleep))
     try:
-        with session_scope(settings) as session:
+        # Training takes minutes and only reads: no write transaction (on SQLite, the one write
+        # lock) is held meanwhile; the result is recorded in a short one afterwards.
+        with session_scope(settings, write=False) as session:
             artifacts = local_retrain.retrain(settings, session, result.version_tag, progress)
+        with session_scope(settings) as session:
             version = session.get(AssistantVersion, version_id)
             assert version is not None
             version.artifacts = artifacts

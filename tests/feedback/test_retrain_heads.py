@@ -141,3 +141,26 @@ def test_too_few_labels_keep_the_live_heads(env: Env, client: TestClient, agent:
     manifest = read_manifest(Path(artifacts["models_dir"]))
     live = read_manifest(env.settings.resolved_models_dir())
     assert "custom_heads" not in manifest and manifest["files"] == live["files"]
+
+
+def test_the_inbox_takes_writes_while_the_heads_train(env: Env) -> None:
+    from smartinbox.db import session_scope
+    from smartinbox.feedback.retrain import run
+    from smartinbox.models import Message
+
+    _import_history(env)
+    written: list[int] = []
+
+    def progress(step: str, _fraction: float) -> None:
+        if step.startswith("embedding") and not written:
+            with session_scope(env.settings) as s:  # e.g. a message arriving meanwhile
+                message = Message(channel="web", external_id="during-retrain", body="Hello?")
+                s.add(message)
+                s.flush()
+                written.append(message.id)
+
+    result = run(env.settings, provider="local", progress=progress)
+    assert result.status == "candidate" and written
+    assert result.dataset["triage_heads"]["topic"]["trained"] is True
+    with env.session() as s:
+        assert s.get(Message, written[0]) is not None
