@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -17,7 +18,7 @@ from smartinbox.feedback import service
 from smartinbox.feedback.retrain import run
 from smartinbox.feedback.schemas import ReplayIn
 from smartinbox.models import AssistantVersion, FineTuneJob
-from tests.conftest import Env, _apply
+from tests.conftest import Actor, Env, _apply, drain
 from tests.feedback.fake_openai import FakeOpenAI
 
 runner = CliRunner()
@@ -177,3 +178,12 @@ def test_the_scheduled_job_resumes_and_a_job_the_provider_lost_fails(
         fresh = retrain.call_local()
         assert fresh["resumed"] is False and fresh["status"] == "candidate"
         assert fresh["version_tag"] == "v1.2" and len(other.files) == 1
+
+
+def test_api_resume_flag(sqlite_env: Env, client: TestClient, admin: Actor) -> None:
+    r = client.post("/api/retrain?resume=true&provider=local", headers=admin.headers)
+    assert r.status_code == 422 and "resume" in r.text
+    r = client.post("/api/retrain?resume=true", headers=admin.headers)
+    assert r.status_code == 202 and r.json() == {"status": "queued"}
+    drain()  # nothing to resume: the job starts nothing
+    assert "v1.1" not in _versions(sqlite_env)
