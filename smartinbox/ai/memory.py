@@ -20,6 +20,8 @@ FloatMatrix = npt.NDArray[np.float32]
 # Cosine similarity above which two customer messages count as the same question. Paraphrases
 # score ~0.7-0.9 with MiniLM; only re-wordings of one sentence reach this.
 NEAR_DUPLICATE = 0.95
+# Queries per matrix product in `search_many`: bounds the similarity matrix to 256 x memory.
+SEARCH_BLOCK = 256
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,28 @@ class ReplyMemory:
                 for i in order
                 if np.isfinite(sims[i])
             ]
+
+    def search_many(self, vectors: FloatMatrix, k: int = 5) -> list[list[Neighbour]]:
+        """`search` for each row of `vectors`, in one matrix product per block of queries."""
+        queries = np.asarray(vectors, dtype=np.float32).reshape(-1, self._dimensions)
+        out: list[list[Neighbour]] = []
+        with self._lock:
+            if self._size == 0:
+                return [[] for _ in range(len(queries))]
+            k = min(k, self._size)
+            stored, active = self._vectors[: self._size], self._active[: self._size]
+            for start in range(0, len(queries), SEARCH_BLOCK):
+                sims = queries[start : start + SEARCH_BLOCK] @ stored.T
+                sims = np.where(active, sims, -np.inf)
+                tops = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+                for row, top in zip(sims, tops, strict=True):
+                    order = sorted(top.tolist(), key=lambda i: (-float(row[i]), -i))
+                    out.append([
+                        Neighbour(self._entries[i], float(row[i]), i)
+                        for i in order
+                        if np.isfinite(row[i])
+                    ])  # fmt: skip
+        return out
 
     def snapshot(self) -> tuple[FloatMatrix, npt.NDArray[np.bool_], list[StoredReply]]:
         with self._lock:

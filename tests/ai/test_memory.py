@@ -49,3 +49,22 @@ def test_seed_entries_can_keep_duplicates_and_memory_grows() -> None:
 
 def test_empty_memory_finds_nothing() -> None:
     assert ReplyMemory(3).search(_unit(1, 0, 0)) == []
+
+
+def test_search_many_answers_like_search_for_each_query() -> None:
+    rng = np.random.default_rng(3)
+    memory = ReplyMemory(8)
+    vectors = rng.normal(size=(300, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    memory.add([_entry(n) for n in range(300)], vectors, supersede=False)
+    memory.add([_entry(300)], vectors[:1] * 1.0, supersede=True)  # supersedes entry 0
+    queries = rng.normal(size=(600, 8)).astype(np.float32)  # more than one block
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    many = memory.search_many(queries, k=5)
+    assert len(many) == len(queries)
+    for query, found in zip(queries, many, strict=True):
+        one = memory.search(query, k=5)
+        assert [n.entry.ref_id for n in found] == [n.entry.ref_id for n in one]
+        assert np.allclose([n.similarity for n in found], [n.similarity for n in one], atol=1e-5)
+    assert all(n.entry.ref_id != "r0" for found in many for n in found)
+    assert ReplyMemory(8).search_many(queries[:2]) == [[], []]

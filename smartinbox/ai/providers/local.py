@@ -80,6 +80,36 @@ class LocalEngine:
         started = time.perf_counter()
         vector = self.embedder.embed([_clean(message.text)])[0]
         neighbours = self.memory.search(vector, NEIGHBOURS)
+        return self._suggestion(message, triage, neighbours, started)
+
+    def prepare(self, messages: Sequence[MessageInput]) -> None:
+        """Embed a batch of messages at once; `analyze` and `suggest` then find the vectors."""
+        self.embedder.embed([_clean(m.text) for m in messages])
+
+    def suggest_many(
+        self, messages: Sequence[MessageInput], triages: Sequence[Triage]
+    ) -> list[Suggestion]:
+        """`suggest` for a batch: one embedding call and one memory search for all of them.
+
+        Each suggestion's latency is its share of the batch's embedding and search plus the
+        time spent choosing and filling its own reply.
+        """
+        if not messages:
+            return []
+        started = time.perf_counter()
+        vectors = self.embedder.embed([_clean(m.text) for m in messages])
+        found = self.memory.search_many(vectors, NEIGHBOURS)
+        shared_ms = (time.perf_counter() - started) * 1000 / len(messages)
+        out = []
+        for message, triage, neighbours in zip(messages, triages, found, strict=True):
+            suggestion = self._suggestion(message, triage, neighbours, time.perf_counter())
+            suggestion.latency_ms = round(suggestion.latency_ms + shared_ms, 3)
+            out.append(suggestion)
+        return out
+
+    def _suggestion(
+        self, message: MessageInput, triage: Triage, neighbours: list[Neighbour], started: float
+    ) -> Suggestion:
         if not neighbours:
             return Suggestion(
                 text=FALLBACK_REPLY,
