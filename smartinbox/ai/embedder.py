@@ -24,9 +24,9 @@ MAX_TOKENS = 128
 BATCH_SIZE = 64
 # At most this many tokens (rows x longest row) go through the model at once. The runtime keeps
 # the buffers of its largest batch for the life of the process: 64 texts of 128 tokens grow it
-# by about 800 MB, 16 of them by about 100 MB, and small batches of long texts are no slower
-# per text. Short texts (the usual customer message) still go 64 at a time.
-BATCH_TOKENS = 2048
+# by about 800 MB, 8 of them by about 30 MB, and small batches of long texts are no slower per
+# text. Short texts (the usual customer message) still go up to 64 at a time.
+BATCH_TOKENS = 1024
 DIMENSIONS = 384
 # Recently embedded texts keep their vector: a message is embedded for triage, then again for
 # its reply suggestion (and once more per assistant version in a stress test). The cache makes
