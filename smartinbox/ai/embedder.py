@@ -122,13 +122,21 @@ class MiniLMEmbedder:
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         lengths = mask.sum(axis=1)
+        # Texts that differ only past the token limit (a long reply with another order number
+        # at its end) are the same input to the model: it runs once for all of them.
+        same: dict[bytes, list[int]] = {}
+        for n in range(len(missing)):
+            same.setdefault(ids[n, : lengths[n]].tobytes(), []).append(n)
         # Sorting by length keeps padding small inside each batch.
-        order = sorted(range(len(missing)), key=lambda n: int(lengths[n]))
+        order = sorted((group[0] for group in same.values()), key=lambda n: int(lengths[n]))
         for batch in _batches(order, lengths, batch_size):
             width = int(lengths[batch[-1]])
             vectors = self._run(ids[batch, :width], mask[batch, :width])
             for n, vector in zip(batch, vectors, strict=True):
                 out[missing[n]] = vector
+        for group in same.values():
+            for n in group[1:]:
+                out[missing[n]] = out[missing[group[0]]]
         with self._cache_lock:
             for i in missing:
                 self._cache[texts[i]] = out[i].copy()

@@ -15,6 +15,8 @@ def test_token_budget_batches_give_the_vectors_of_one_at_a_time(
         f"The parcel number {n} was late and the refund is missing." for n in range(40)
     )
     texts = ["ok", "Where is my refund?", long_text, "", long_text[:300], "Hoe kan ik betalen?"] * 6
+    # Past the token limit only the end differs: the same vector as the unchanged text.
+    texts += [long_text + " Your order ORD-12345 is on its way."]
     embedder.clear_cache()
     batched = embedder.embed(texts)
     embedder.clear_cache()
@@ -23,6 +25,7 @@ def test_token_budget_batches_give_the_vectors_of_one_at_a_time(
     assert batched.shape == (len(texts), 384)
     assert np.allclose(batched, single, atol=1e-5)
     assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(batched[-1], batched[2])
 
 
 def test_batches_keep_rows_and_tokens_within_budget() -> None:

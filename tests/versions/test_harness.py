@@ -85,12 +85,12 @@ def test_harness_reports_quality_speed_and_drift(
 
 
 def test_interrupted_harness_run_resumes_without_redoing_cases(
-    sqlite_env: Env, client: TestClient, agent: Actor
+    env: Env, client: TestClient, agent: Actor
 ) -> None:
     from smartinbox.evaluation import harness, stress
 
     rejected_interactions(client, agent)
-    with sqlite_env.session() as s:
+    with env.session() as s:
         live, cand = stress.resolve_versions(s, None)
         failures = harness.failures_from(s, harness.CHUNK + 10)
         run_id = harness.start(s, failures, live, cand, {"count": len(failures)}).id
@@ -99,15 +99,15 @@ def test_interrupted_harness_run_resumes_without_redoing_cases(
         raise KeyboardInterrupt  # the process dies after its first chunk was written
 
     with pytest.raises(KeyboardInterrupt):
-        harness.execute(sqlite_env.settings, run_id, progress=crash)
-    with sqlite_env.session() as s:
+        harness.execute(env.settings, run_id, progress=crash)
+    with env.session() as s:
         first = {c.position: c.id for c in s.scalars(select(HarnessCase))}
         assert s.get(HarnessRun, run_id).status == "running"  # type: ignore[union-attr]
     assert sorted(first) == list(range(harness.CHUNK))
     resumed = runner.invoke(cli, ["harness", "--resume", str(run_id), "--json"])
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout.strip().splitlines()[-1])["cases"] == len(failures)
-    with sqlite_env.session() as s:
+    with env.session() as s:
         cases = {c.position: c.id for c in s.scalars(select(HarnessCase))}
     assert sorted(cases) == list(range(len(failures)))
     assert all(cases[p] == i for p, i in first.items())
