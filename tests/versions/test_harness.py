@@ -71,6 +71,10 @@ def test_harness_reports_quality_speed_and_drift(
     assert api.status_code == 200 and api.json() == stored
     assert client.get("/api/harness-runs", headers=agent.headers).json()[0]["run_id"] == run_id
     assert client.get("/api/harness-runs/999999", headers=agent.headers).status_code == 404
+    text = runner.invoke(cli, ["harness", "list"])
+    assert text.exit_code == 0 and f"#{run_id}" in text.stdout and "v1.0 vs v1.1" in text.stdout
+    text = runner.invoke(cli, ["harness", "show", str(run_id)])
+    assert text.exit_code == 0 and "wrong_language" in text.stdout
     missing = runner.invoke(cli, ["harness", "show", "999999"])
     assert missing.exit_code == 1 and "does not exist" in missing.output
 
