@@ -327,7 +327,10 @@ class Settings(BaseSettings):
         description="Most interactions one stress test replays unless --limit says otherwise.",
     )
     stress_test_workers: int = Field(
-        2, ge=1, le=32, description="Threads that generate and judge replies during a stress test."
+        2,
+        ge=1,
+        le=32,
+        description="Threads that each replay a chunk of a stress test (both replies and the judge).",
     )
     stress_test_chunk: int = Field(
         50,

@@ -12,7 +12,7 @@ from smartinbox.ai.embedder import FloatMatrix
 from smartinbox.ai.engine import Triage
 from smartinbox.ai.features import TfidfFeaturizer, assemble, style_matrix
 from smartinbox.ai.heads import LinearHead
-from smartinbox.ai.language import LanguageDetector
+from smartinbox.ai.language import LanguageDetector, shared_detector
 
 OUT_OF_SCOPE_CUTOFF = 0.5
 OTHER_TOPIC = "other"
@@ -35,7 +35,7 @@ class TriageModel:
         # A team's own head for a field (its taxonomy) takes the place of the shipped one.
         self.custom = dict(custom or {})
         self.heads = {**heads, **{name: c.head for name, c in self.custom.items()}}
-        self.language = language or LanguageDetector()
+        self.language = language or shared_detector()
         self.needs_embeddings = any(h.variant != "tfidf" for h in self.heads.values())
 
     def probabilities(

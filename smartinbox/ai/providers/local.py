@@ -84,6 +84,36 @@ class LocalEngine:
         started = time.perf_counter()
         vector = self.embedder.embed([_clean(message.text)])[0]
         neighbours = self.memory.search(vector, NEIGHBOURS, self._topic_bonus(message, vector))
+        return self._suggestion(message, triage, neighbours, started)
+
+    def prepare(self, messages: Sequence[MessageInput]) -> None:
+        """Embed a batch of messages at once; `analyze` and `suggest` then find the vectors."""
+        self.embedder.embed([_clean(m.text) for m in messages])
+
+    def suggest_many(
+        self, messages: Sequence[MessageInput], triages: Sequence[Triage]
+    ) -> list[Suggestion]:
+        """`suggest` for a batch: one embedding call and one memory search for all of them.
+
+        Each suggestion's latency is its share of the batch's embedding and search plus the
+        time spent choosing and filling its own reply.
+        """
+        if not messages:
+            return []
+        started = time.perf_counter()
+        vectors = self.embedder.embed([_clean(m.text) for m in messages])
+        found = self.memory.search_many(vectors, NEIGHBOURS, self._topic_bonuses(messages, vectors))
+        shared_ms = (time.perf_counter() - started) * 1000 / len(messages)
+        out = []
+        for message, triage, neighbours in zip(messages, triages, found, strict=True):
+            suggestion = self._suggestion(message, triage, neighbours, time.perf_counter())
+            suggestion.latency_ms = round(suggestion.latency_ms + shared_ms, 3)
+            out.append(suggestion)
+        return out
+
+    def _suggestion(
+        self, message: MessageInput, triage: Triage, neighbours: list[Neighbour], started: float
+    ) -> Suggestion:
         if not neighbours:
             return Suggestion(
                 text=FALLBACK_REPLY,
@@ -123,9 +153,17 @@ class LocalEngine:
         )
 
     def _topic_bonus(self, message: MessageInput, vector: FloatMatrix) -> dict[str, float]:
+        return self._topic_bonuses([message], vector[None, :])[0]
+
+    def _topic_bonuses(
+        self, messages: Sequence[MessageInput], vectors: FloatMatrix
+    ) -> list[dict[str, float]]:
         classes = self.triage_model.heads["topic"].classes
-        proba = self.triage_model.topic_proba([_clean(message.text)], vector[None, :])[0]
-        return {c: TOPIC_WEIGHT * float(p) for c, p in zip(classes, proba, strict=True) if p > 0.01}
+        texts = [_clean(m.text) for m in messages]
+        return [
+            {c: TOPIC_WEIGHT * float(p) for c, p in zip(classes, row, strict=True) if p > 0.01}
+            for row in self.triage_model.topic_proba(texts, vectors)
+        ]
 
     def _choose(self, neighbours: list[Neighbour], triage: Triage) -> ReplyChoice:
         def score(n: Neighbour) -> tuple[float, int]:
