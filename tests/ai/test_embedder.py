@@ -37,3 +37,32 @@ def test_batches_keep_rows_and_tokens_within_budget() -> None:
         assert len(batch) <= 64
         assert len(batch) == 1 or len(batch) * max(lengths[batch]) <= BATCH_TOKENS
     assert max(len(b) for b in batches if lengths[b[0]] == 128) == BATCH_TOKENS // 128
+
+
+def test_recent_vectors_are_reused_and_the_cache_stays_bounded(embedder: MiniLMEmbedder) -> None:
+    cap = embedder_module.CACHE_SIZE
+    embedder.clear_cache()
+    first = embedder.embed(["Where is my parcel?", "Refund please"])
+    calls: list[int] = []
+    original = embedder._embed_batch
+
+    def counting(texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        return original(texts)
+
+    embedder._embed_batch = counting  # type: ignore[method-assign]
+    try:
+        again = embedder.embed(["Refund please", "Where is my parcel?", "A new question"])
+        # Only the text not seen before reaches the model; the others keep their vectors.
+        assert calls == [1]
+        assert np.array_equal(again[0], first[1]) and np.array_equal(again[1], first[0])
+        embedder.clear_cache()
+        embedder.embed(["Refund please"])
+        assert calls == [1, 1]
+        embedder_module.CACHE_SIZE = 3
+        embedder.embed([f"question {n}" for n in range(5)])
+        assert len(embedder._cache) == 3
+    finally:
+        embedder_module.CACHE_SIZE = cap
+        embedder._embed_batch = original  # type: ignore[method-assign]
+        embedder.clear_cache()
