@@ -120,12 +120,7 @@ class ReplyMemory:
             sims = self._vectors[: self._size] @ np.asarray(vector, dtype=np.float32)
             scores = np.where(self._active[: self._size], sims, -np.inf)
             if topic_bonus:
-                by_id = np.zeros(len(self._topic_ids) + 1, dtype=np.float32)
-                for topic, bonus in topic_bonus.items():
-                    topic_id = self._topic_ids.get(topic)
-                    if topic_id is not None:
-                        by_id[topic_id] = bonus
-                scores = scores + by_id[self._topics[: self._size]]
+                scores = scores + self._bonus_matrix([topic_bonus])[0][self._topics[: self._size]]
             k = min(k, self._size)
             top = np.argpartition(-scores, k - 1)[:k]
             # Equal score: the newer entry first.
@@ -140,10 +135,10 @@ class ReplyMemory:
         self,
         vectors: FloatMatrix,
         k: int = 5,
-        topic_bonuses: Sequence[Mapping[str, float]] | None = None,
+        topic_bonus: Sequence[Mapping[str, float]] | None = None,
     ) -> list[list[Neighbour]]:
-        """`search` for each row of `vectors` (with that row's topic bonus, if given), in one
-        matrix product per block of queries."""
+        """`search` for each row of `vectors` (with that row's `topic_bonus`), in one matrix
+        product per block of queries."""
         queries = np.asarray(vectors, dtype=np.float32).reshape(-1, self._dimensions)
         out: list[list[Neighbour]] = []
         with self._lock:
@@ -153,26 +148,30 @@ class ReplyMemory:
             stored, active = self._vectors[: self._size], self._active[: self._size]
             topics = self._topics[: self._size]
             for start in range(0, len(queries), SEARCH_BLOCK):
-                block = queries[start : start + SEARCH_BLOCK]
-                sims = block @ stored.T
+                sims = queries[start : start + SEARCH_BLOCK] @ stored.T
                 scores = np.where(active, sims, -np.inf)
-                if topic_bonuses is not None:
-                    by_id = np.zeros((len(block), len(self._topic_ids) + 1), dtype=np.float32)
-                    for row, bonus in enumerate(topic_bonuses[start : start + len(block)]):
-                        for topic, value in bonus.items():
-                            topic_id = self._topic_ids.get(topic)
-                            if topic_id is not None:
-                                by_id[row, topic_id] = value
-                    scores = scores + by_id[:, topics]
+                if topic_bonus:
+                    block = topic_bonus[start : start + SEARCH_BLOCK]
+                    scores = scores + self._bonus_matrix(block)[:, topics]
                 tops = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-                for sim, score, top in zip(sims, scores, tops, strict=True):
+                for row, score, top in zip(sims, scores, tops, strict=True):
                     order = sorted(top.tolist(), key=lambda i: (-float(score[i]), -i))
                     out.append([
-                        Neighbour(self._entries[i], float(sim[i]), i, float(score[i]))
+                        Neighbour(self._entries[i], float(row[i]), i, float(score[i]))
                         for i in order
                         if np.isfinite(score[i])
                     ])  # fmt: skip
         return out
+
+    def _bonus_matrix(self, bonuses: Sequence[Mapping[str, float]]) -> FloatMatrix:
+        """One row per query, one column per known topic id (plus a spare zero column)."""
+        matrix = np.zeros((len(bonuses), len(self._topic_ids) + 1), dtype=np.float32)
+        for row, bonus in enumerate(bonuses):
+            for topic, value in bonus.items():
+                topic_id = self._topic_ids.get(topic)
+                if topic_id is not None:
+                    matrix[row, topic_id] = value
+        return matrix
 
     def snapshot(self) -> tuple[FloatMatrix, npt.NDArray[np.bool_], list[StoredReply]]:
         with self._lock:

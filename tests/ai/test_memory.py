@@ -85,22 +85,30 @@ def test_search_many_answers_like_search_for_each_query() -> None:
     memory = ReplyMemory(8)
     vectors = rng.normal(size=(300, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    memory.add([_entry(n, topic=("order", "refund", "billing")[n % 3]) for n in range(300)],
-               vectors, supersede=False)  # fmt: skip
+    memory.add([_entry(n) for n in range(300)], vectors, supersede=False)
     memory.add([_entry(300)], vectors[:1] * 1.0, supersede=True)  # supersedes entry 0
     queries = rng.normal(size=(600, 8)).astype(np.float32)  # more than one block
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    bonuses = [{"order": 0.1 * (n % 3), "refund": 0.05} for n in range(len(queries))]
-    many = memory.search_many(queries, k=5, topic_bonuses=bonuses)
+    many = memory.search_many(queries, k=5)
     assert len(many) == len(queries)
-    for query, bonus, found in zip(queries, bonuses, many, strict=True):
-        one = memory.search(query, k=5, topic_bonus=bonus)
+    for query, found in zip(queries, many, strict=True):
+        one = memory.search(query, k=5)
         assert [n.entry.ref_id for n in found] == [n.entry.ref_id for n in one]
         assert np.allclose([n.similarity for n in found], [n.similarity for n in one], atol=1e-5)
-        assert np.allclose([n.score for n in found], [n.score for n in one], atol=1e-5)
-    plain = memory.search_many(queries[:5], k=5)
-    assert [[n.entry.ref_id for n in f] for f in plain] == [
-        [n.entry.ref_id for n in memory.search(q, k=5)] for q in queries[:5]
-    ]
     assert all(n.entry.ref_id != "r0" for found in many for n in found)
     assert ReplyMemory(8).search_many(queries[:2]) == [[], []]
+
+
+def test_search_many_applies_each_query_its_own_topic_bonus() -> None:
+    memory = ReplyMemory(3)
+    memory.add(
+        [_entry(0, topic="refund"), _entry(1, topic="delivery")],
+        np.stack([_unit(1, 0.2, 0), _unit(1, 0.6, 0)]),
+    )
+    query = _unit(1, 0, 0)
+    bonuses = [{"delivery": 0.2}, {}, {"refund": 0.2}]
+    many = memory.search_many(np.stack([query, query, query]), k=2, topic_bonus=bonuses)
+    for found, bonus in zip(many, bonuses, strict=True):
+        one = memory.search(query, k=2, topic_bonus=bonus)
+        assert [n.entry.ref_id for n in found] == [n.entry.ref_id for n in one]
+    assert [n.entry.ref_id for n in many[0]] == ["r1", "r0"]

@@ -101,9 +101,8 @@ class LocalEngine:
         if not messages:
             return []
         started = time.perf_counter()
-        texts = [_clean(m.text) for m in messages]
-        vectors = self.embedder.embed(texts)
-        found = self.memory.search_many(vectors, NEIGHBOURS, self._topic_bonuses(texts, vectors))
+        vectors = self.embedder.embed([_clean(m.text) for m in messages])
+        found = self.memory.search_many(vectors, NEIGHBOURS, self._topic_bonuses(messages, vectors))
         shared_ms = (time.perf_counter() - started) * 1000 / len(messages)
         out = []
         for message, triage, neighbours in zip(messages, triages, found, strict=True):
@@ -154,13 +153,16 @@ class LocalEngine:
         )
 
     def _topic_bonus(self, message: MessageInput, vector: FloatMatrix) -> dict[str, float]:
-        return self._topic_bonuses([_clean(message.text)], vector[None, :])[0]
+        return self._topic_bonuses([message], vector[None, :])[0]
 
-    def _topic_bonuses(self, texts: Sequence[str], vectors: FloatMatrix) -> list[dict[str, float]]:
+    def _topic_bonuses(
+        self, messages: Sequence[MessageInput], vectors: FloatMatrix
+    ) -> list[dict[str, float]]:
         classes = self.triage_model.heads["topic"].classes
+        texts = [_clean(m.text) for m in messages]
         return [
             {c: TOPIC_WEIGHT * float(p) for c, p in zip(classes, row, strict=True) if p > 0.01}
-            for row in self.triage_model.topic_proba(list(texts), vectors)
+            for row in self.triage_model.topic_proba(texts, vectors)
         ]
 
     def _choose(self, neighbours: list[Neighbour], triage: Triage) -> ReplyChoice:
