@@ -44,13 +44,13 @@ def test_recent_vectors_are_reused_and_the_cache_stays_bounded(embedder: MiniLME
     embedder.clear_cache()
     first = embedder.embed(["Where is my parcel?", "Refund please"])
     calls: list[int] = []
-    original = embedder._embed_batch
+    original = embedder._run
 
-    def counting(texts: list[str]) -> np.ndarray:
-        calls.append(len(texts))
-        return original(texts)
+    def counting(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        calls.append(len(ids))
+        return original(ids, mask)
 
-    embedder._embed_batch = counting  # type: ignore[method-assign]
+    embedder._run = counting  # type: ignore[method-assign]
     try:
         again = embedder.embed(["Refund please", "Where is my parcel?", "A new question"])
         # Only the text not seen before reaches the model; the others keep their vectors.
@@ -64,5 +64,5 @@ def test_recent_vectors_are_reused_and_the_cache_stays_bounded(embedder: MiniLME
         assert len(embedder._cache) == 3
     finally:
         embedder_module.CACHE_SIZE = cap
-        embedder._embed_batch = original  # type: ignore[method-assign]
+        embedder._run = original  # type: ignore[method-assign]
         embedder.clear_cache()
