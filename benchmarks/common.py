@@ -161,13 +161,14 @@ class Deployment:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def start_workers(self, count: int, threads: int = 2) -> None:
+    def start_workers(self, count: int, threads: int = 2, model_threads: int = 0) -> None:
         """`smartinbox worker` processes beside `serve --no-worker` (the scale-out layout)."""
+        env = {**self.env, "SMARTINBOX_MODEL_THREADS": str(model_threads)}
         for _ in range(count):
             self.workers.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "smartinbox.cli", "worker", "--threads", str(threads)],
-                    env=self.env,
+                    env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )

@@ -3,11 +3,17 @@
 PostgreSQL + Redis, `smartinbox serve --no-worker` on loopback. For each worker count a fresh
 deployment receives the messages through the API (batches of 1,000) with no worker running,
 then the workers start and the clock runs until every message has an analysis and a current
-suggestion. Duplicates are counted too (there must be none). Writes
+suggestion (also reported from the first stored analysis on, which leaves out the workers'
+start-up). Duplicates are counted too (there must be none). Writes
 benchmarks/results/scale_out.json. On a machine with fewer cores than worker threads the
 second worker cannot help much: the figures say what this machine did.
 
-    python -m benchmarks.scale_out [--messages 10000] [--workers 1,2] [--threads 2]
+    python -m benchmarks.scale_out [--messages 10000] [--workers 1,2] [--threads 1]
+        [--model-threads 1]
+
+`--threads` is each worker's job threads, `--model-threads` its `SMARTINBOX_MODEL_THREADS`
+(0: the worker's own choice, cores divided by threads). With 1 and 1, one worker uses one
+core and N workers N cores, which is the layout whose scaling the run measures.
 """
 
 from __future__ import annotations
@@ -56,20 +62,26 @@ def run(workers: int, args: argparse.Namespace, models_dir: Path) -> dict[str, A
                     client.post("/api/messages/batch", json={"messages": batch}).raise_for_status()
             engine = create_engine(dep.env["SMARTINBOX_DATABASE_URL"])
             started = time.perf_counter()
-            dep.start_workers(workers, threads=args.threads)
+            load_before = os.getloadavg()[0]
+            dep.start_workers(workers, threads=args.threads, model_threads=args.model_threads)
             counts: tuple[int, ...] = (0, 0, 0, 0)
+            first: float | None = None  # the first analysis stored: the workers are up
             with engine.connect() as conn:
                 while time.perf_counter() - started < args.timeout_s:
                     counts = tuple(int(v) for v in conn.execute(COUNTS).one())
                     conn.rollback()
+                    if first is None and counts[1]:
+                        first = time.perf_counter()
                     if counts[1] >= args.messages and counts[3] >= args.messages:
                         break
                     time.sleep(0.5)
             elapsed = time.perf_counter() - started
+            processing = time.perf_counter() - (first or started)
             engine.dispose()
             return {
                 "workers": workers,
                 "threads_per_worker": args.threads,
+                "model_threads": args.model_threads,
                 "messages": counts[0],
                 "analyses": counts[1],
                 "current_suggestions": counts[2],
@@ -77,7 +89,11 @@ def run(workers: int, args: argparse.Namespace, models_dir: Path) -> dict[str, A
                 "duplicates": counts[1] - counts[3],
                 "seconds": round(elapsed, 1),
                 "messages_per_s": round(counts[1] / elapsed, 1),
+                # Without the workers' start (loading the models): the steady rate.
+                "seconds_after_first_analysis": round(processing, 1),
+                "messages_per_s_after_first_analysis": round(counts[1] / processing, 1),
                 "finished": counts[1] >= args.messages,
+                "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             }
         finally:
             dep.stop()
@@ -87,7 +103,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--model-threads", type=int, default=1)
     parser.add_argument("--timeout-s", type=float, default=1800)
     args = parser.parse_args()
     result: dict[str, Any] = {"benchmark": "scale_out", "machine": machine(), "params": vars(args)}

@@ -85,6 +85,9 @@ class MiniLMEmbedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
+        # Idle pool threads sleep instead of spinning: a spinning thread takes a core from the
+        # other worker threads and processes on the machine, for a few per cent of speed alone.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session: Any = ort.InferenceSession(
             str(path), options, providers=["CPUExecutionProvider"]
         )
