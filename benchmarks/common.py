@@ -171,6 +171,10 @@ class Deployment:
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
+                    # Its own session, as a service manager starts each worker: where the
+                    # kernel groups CPU shares by session (Linux autogroup), workers started
+                    # from one shell would otherwise share a single share between them.
+                    start_new_session=True,
                 )
             )
 

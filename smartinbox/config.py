@@ -98,6 +98,23 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest accepted message body in bytes (UTF-8); larger bodies get 413.",
     )
+    sqlite_write_requests: int = Field(
+        4,
+        ge=1,
+        le=40,
+        description=(
+            "On SQLite, write requests (POST, PUT, PATCH, DELETE) one web process runs at once; "
+            "the others wait their turn without holding a thread or a connection."
+        ),
+    )
+    sqlite_write_wait_s: float = Field(
+        30.0,
+        gt=0,
+        description=(
+            "On SQLite, seconds a write request may wait for its turn before it is answered "
+            "503 with Retry-After."
+        ),
+    )
     max_request_bytes: int = Field(
         16 * 1024 * 1024,
         ge=1024,
