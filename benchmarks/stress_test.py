@@ -3,7 +3,9 @@
 Fills a fresh SQLite database with real customer questions (the bundled Bitext sample) rated
 "not useful", each with the agent's reply; builds a candidate whose reply memory holds those
 replies; then times `stress.start` + `stress.execute` (two engines, the judge on both replies,
-one row per query in ai_stress_test_log). Writes benchmarks/results/stress_test.json.
+one row per query in ai_stress_test_log). Writes benchmarks/results/stress_test.json, with the
+wall time, the CPU seconds of the process and the load average around the run (on a shared
+machine the wall time depends on the other work).
 
     python -m benchmarks.stress_test [--queries 1000] [--workers 2] [--models-dir DIR]
 """
@@ -11,6 +13,7 @@ one row per query in ai_stress_test_log). Writes benchmarks/results/stress_test.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import tempfile
@@ -23,6 +26,16 @@ from benchmarks.common import machine, write_result
 
 def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> float:
+    # On a machine shared with other work, wall time depends on it; the CPU seconds less so.
+    return os.getloadavg()[0]
 
 
 def fill(settings: Any, queries: int) -> None:
@@ -72,7 +85,7 @@ def run(queries: int, workers: int, models_dir: Path | None) -> dict[str, Any]:
         runner.upgrade(settings)
         ensure_models(settings.resolved_models_dir())
         fill(settings, queries)
-        rss_before = _rss_mb()
+        rss_before, load_before, cpu_before = _rss_mb(), _load(), _cpu_s()
         started = time.perf_counter()
         with session_scope(settings) as session:
             live, cand = stress.resolve_versions(session, "v1.1")
@@ -80,14 +93,17 @@ def run(queries: int, workers: int, models_dir: Path | None) -> dict[str, Any]:
             run_id = stress.start(session, items, live, cand, {"source": "benchmark"}).id
         summary = stress.execute(settings, run_id)
         wall = time.perf_counter() - started
+        cpu = _cpu_s() - cpu_before
     return {
         "benchmark": "stress_test",
         "queries": queries,
         "workers": workers,
         "wall_s": round(wall, 2),
         "queries_per_s": round(queries / wall, 1),
+        "cpu_s": round(cpu, 1),
         "peak_rss_mb": _rss_mb(),
         "rss_before_run_mb": rss_before,
+        "load_average_1m": {"start": round(load_before, 2), "end": round(_load(), 2)},
         "target_wall_s": 60,
         "summary": {
             k: summary[k]

@@ -19,6 +19,7 @@ from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
 from smartinbox.config import Settings, get_settings
 from smartinbox.deps import UNSAFE_METHODS
+from smartinbox.evaluation.endpoints import harness_router
 from smartinbox.evaluation.endpoints import router as evaluation_router
 from smartinbox.feedback.endpoints import router as feedback_router
 from smartinbox.feedback.views import router as feedback_views
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(versions_router)
     app.include_router(versions_views)
     app.include_router(evaluation_router)
+    app.include_router(harness_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app

@@ -12,7 +12,7 @@ from smartinbox.ai.cli import eval_app, train_app
 from smartinbox.analytics.cli import analytics_app
 from smartinbox.auth.cli import tokens_app, users_app
 from smartinbox.config import Settings, get_settings
-from smartinbox.evaluation.cli import harness, stress_test
+from smartinbox.evaluation.cli import harness_app, stress_test
 from smartinbox.feedback.cli import export_app, retrain_command
 from smartinbox.inbox.cli import import_command, seed_command
 from smartinbox.versions.cli import versions_app
@@ -35,7 +35,7 @@ app.command("seed")(seed_command)
 app.command("retrain")(retrain_command)
 app.command("import")(import_command)
 app.command("stress-test")(stress_test)
-app.command("harness")(harness)
+app.add_typer(harness_app, name="harness")
 console = Console()
 
 

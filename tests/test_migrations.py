@@ -35,6 +35,8 @@ EXPECTED_TABLES = {
     "message_events",
     "label_corrections",
     "reply_macros",
+    "harness_runs",
+    "harness_cases",
 }
 
 

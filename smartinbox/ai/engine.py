@@ -99,3 +99,20 @@ class Engine(Protocol):
     def remember(self, items: Sequence[MemoryItem]) -> None:
         """Add known good replies to the reply memory (instant learning)."""
         ...
+
+
+def prepare(engine: Engine, messages: Sequence[MessageInput]) -> None:
+    """Let an engine that embeds messages do a whole batch at once (others need nothing)."""
+    step = getattr(engine, "prepare", None)
+    if step is not None:
+        step(messages)
+
+
+def suggest_many(
+    engine: Engine, messages: Sequence[MessageInput], triages: Sequence[Triage]
+) -> list[Suggestion]:
+    """One suggestion per message, batched where the engine can batch them."""
+    many = getattr(engine, "suggest_many", None)
+    if many is not None:
+        return list(many(messages, triages))
+    return [engine.suggest(m, t) for m, t in zip(messages, triages, strict=True)]

@@ -40,10 +40,10 @@ class Judge:
         self._language = language
 
     def _lang(self, text: str) -> str:
-        from smartinbox.ai.language import LanguageDetector
+        from smartinbox.ai.language import LanguageDetector, shared_detector
 
         if self._language is None:
-            self._language = LanguageDetector()
+            self._language = shared_detector()
         assert isinstance(self._language, LanguageDetector)
         return self._language.detect(text).code
 

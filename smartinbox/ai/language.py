@@ -7,6 +7,7 @@ those become "und", as does a message the gibberish head flags.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,3 +44,17 @@ class LanguageDetector:
         if not valid or probability < MIN_PROBABILITY:
             return DetectedLanguage("und", round(max(1.0 - probability, 0.5), 4))
         return DetectedLanguage(str(code), round(probability, 4))
+
+
+_shared: LanguageDetector | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_detector() -> LanguageDetector:
+    """One detector per process: its model is about 100 MB, and detecting changes nothing in it,
+    so every engine and judge can use the same one from any thread."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = LanguageDetector()
+        return _shared

@@ -9,7 +9,7 @@ agent decision about the same question is the one to repeat.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,8 @@ FloatMatrix = npt.NDArray[np.float32]
 # Cosine similarity above which two customer messages count as the same question. Paraphrases
 # score ~0.7-0.9 with MiniLM; only re-wordings of one sentence reach this.
 NEAR_DUPLICATE = 0.95
+# Queries per matrix product in `search_many`: bounds the similarity matrix to 256 x memory.
+SEARCH_BLOCK = 256
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Neighbour:
     entry: StoredReply
     similarity: float
     position: int  # insertion order; higher is newer
+    score: float = 0.0  # the similarity plus the topic's bonus: what the search ranked by
 
 
 class ReplyMemory:
@@ -44,6 +47,9 @@ class ReplyMemory:
         self._dimensions = dimensions
         self._vectors = np.zeros((0, dimensions), dtype=np.float32)
         self._active = np.zeros(0, dtype=bool)
+        # Each entry's topic as a small integer, so a search can favour one topic in one step.
+        self._topics = np.zeros(0, dtype=np.int32)
+        self._topic_ids: dict[str, int] = {}
         self._entries: list[StoredReply] = []
         self._size = 0
         self._lock = threading.RLock()
@@ -72,6 +78,9 @@ class ReplyMemory:
             end = self._size + len(entries)
             self._vectors[self._size : end] = vectors
             self._active[self._size : end] = True
+            self._topics[self._size : end] = [
+                self._topic_ids.setdefault(e.topic, len(self._topic_ids)) for e in entries
+            ]
             if supersede and len(entries) > 1:
                 # Within one batch, a later item also wins over an earlier near-duplicate.
                 within = vectors @ vectors.T
@@ -96,23 +105,73 @@ class ReplyMemory:
         vectors[: self._size] = self._vectors[: self._size]
         active = np.zeros(new_capacity, dtype=bool)
         active[: self._size] = self._active[: self._size]
-        self._vectors, self._active = vectors, active
+        topics = np.zeros(new_capacity, dtype=np.int32)
+        topics[: self._size] = self._topics[: self._size]
+        self._vectors, self._active, self._topics = vectors, active, topics
 
-    def search(self, vector: FloatMatrix, k: int = 5) -> list[Neighbour]:
+    def search(
+        self, vector: FloatMatrix, k: int = 5, topic_bonus: Mapping[str, float] | None = None
+    ) -> list[Neighbour]:
+        """The k entries most similar to `vector`. With `topic_bonus`, an entry filed under a
+        topic it names ranks as if that much more similar (see providers/local.py)."""
         with self._lock:
             if self._size == 0:
                 return []
             sims = self._vectors[: self._size] @ np.asarray(vector, dtype=np.float32)
-            sims = np.where(self._active[: self._size], sims, -np.inf)
+            scores = np.where(self._active[: self._size], sims, -np.inf)
+            if topic_bonus:
+                scores = scores + self._bonus_matrix([topic_bonus])[0][self._topics[: self._size]]
             k = min(k, self._size)
-            top = np.argpartition(-sims, k - 1)[:k]
-            # Equal similarity: the newer entry first.
-            order = sorted(top.tolist(), key=lambda i: (-float(sims[i]), -i))
+            top = np.argpartition(-scores, k - 1)[:k]
+            # Equal score: the newer entry first.
+            order = sorted(top.tolist(), key=lambda i: (-float(scores[i]), -i))
             return [
-                Neighbour(self._entries[i], float(sims[i]), i)
+                Neighbour(self._entries[i], float(sims[i]), i, float(scores[i]))
                 for i in order
-                if np.isfinite(sims[i])
+                if np.isfinite(scores[i])
             ]
+
+    def search_many(
+        self,
+        vectors: FloatMatrix,
+        k: int = 5,
+        topic_bonus: Sequence[Mapping[str, float]] | None = None,
+    ) -> list[list[Neighbour]]:
+        """`search` for each row of `vectors` (with that row's `topic_bonus`), in one matrix
+        product per block of queries."""
+        queries = np.asarray(vectors, dtype=np.float32).reshape(-1, self._dimensions)
+        out: list[list[Neighbour]] = []
+        with self._lock:
+            if self._size == 0:
+                return [[] for _ in range(len(queries))]
+            k = min(k, self._size)
+            stored, active = self._vectors[: self._size], self._active[: self._size]
+            topics = self._topics[: self._size]
+            for start in range(0, len(queries), SEARCH_BLOCK):
+                sims = queries[start : start + SEARCH_BLOCK] @ stored.T
+                scores = np.where(active, sims, -np.inf)
+                if topic_bonus:
+                    block = topic_bonus[start : start + SEARCH_BLOCK]
+                    scores = scores + self._bonus_matrix(block)[:, topics]
+                tops = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+                for row, score, top in zip(sims, scores, tops, strict=True):
+                    order = sorted(top.tolist(), key=lambda i: (-float(score[i]), -i))
+                    out.append([
+                        Neighbour(self._entries[i], float(row[i]), i, float(score[i]))
+                        for i in order
+                        if np.isfinite(score[i])
+                    ])  # fmt: skip
+        return out
+
+    def _bonus_matrix(self, bonuses: Sequence[Mapping[str, float]]) -> FloatMatrix:
+        """One row per query, one column per known topic id (plus a spare zero column)."""
+        matrix = np.zeros((len(bonuses), len(self._topic_ids) + 1), dtype=np.float32)
+        for row, bonus in enumerate(bonuses):
+            for topic, value in bonus.items():
+                topic_id = self._topic_ids.get(topic)
+                if topic_id is not None:
+                    matrix[row, topic_id] = value
+        return matrix
 
     def snapshot(self) -> tuple[FloatMatrix, npt.NDArray[np.bool_], list[StoredReply]]:
         with self._lock:

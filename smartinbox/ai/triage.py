@@ -12,7 +12,7 @@ from smartinbox.ai.embedder import FloatMatrix
 from smartinbox.ai.engine import Triage
 from smartinbox.ai.features import TfidfFeaturizer, assemble, style_matrix
 from smartinbox.ai.heads import LinearHead
-from smartinbox.ai.language import LanguageDetector
+from smartinbox.ai.language import LanguageDetector, shared_detector
 
 OUT_OF_SCOPE_CUTOFF = 0.5
 OTHER_TOPIC = "other"
@@ -35,7 +35,7 @@ class TriageModel:
         # A team's own head for a field (its taxonomy) takes the place of the shipped one.
         self.custom = dict(custom or {})
         self.heads = {**heads, **{name: c.head for name, c in self.custom.items()}}
-        self.language = language or LanguageDetector()
+        self.language = language or shared_detector()
         self.needs_embeddings = any(h.variant != "tfidf" for h in self.heads.values())
 
     def probabilities(
@@ -59,9 +59,18 @@ class TriageModel:
             out[name] = head.proba(matrices[head.variant])
         return out
 
+    def topic_proba(self, texts: Sequence[str], embeddings: FloatMatrix | None) -> FloatMatrix:
+        """P(topic) for each text over `self.heads["topic"].classes`, from the topic head only."""
+        if "topic" in self.custom:
+            assert embeddings is not None
+            return self.custom["topic"].proba(texts, embeddings)
+        head = self.heads["topic"]
+        tfidf = self.featurizer.transform(texts) if head.variant != "minilm" else None
+        return head.proba(assemble(head.variant, tfidf, embeddings, style_matrix(texts)))
+
     def topics(self, texts: Sequence[str], embeddings: FloatMatrix | None) -> list[str]:
         head = self.heads["topic"]
-        proba = self.probabilities(texts, embeddings)["topic"]
+        proba = self.topic_proba(texts, embeddings)
         return [head.classes[i] for i in proba.argmax(axis=1)]
 
     def triage(

@@ -75,40 +75,125 @@ def stress_test(
     )
 
 
+harness_app = typer.Typer(
+    invoke_without_command=True,
+    help='Run simulated bad replies through "generate improved reply"; list and show runs.',
+)
+
+
+@harness_app.callback()
 def harness(
+    ctx: typer.Context,
     count: Annotated[int, typer.Option(help="Simulated bad replies to correct.", min=1)] = 120,
     candidate: Annotated[
         str | None, typer.Option(help="Candidate version tag for the drift check.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the failure generator.")] = 0,
+    resume: Annotated[
+        int | None, typer.Option(help="Finish an interrupted run by its id.", min=1)
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Run simulated bad replies through "generate improved reply"; fail on too much drift."""
+    """Run simulated bad replies through "generate improved reply"; fail on too much drift.
+
+    The run and every case are stored: `smartinbox harness list` and `show RUN_ID` print
+    them again.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from smartinbox.evaluation import harness as harness_run
-    from smartinbox.versions.engines import engine_for_version
 
     settings = get_settings()
     try:
-        with session_scope(settings) as session:
-            live, cand = stress.resolve_versions(session, candidate)
-            failures = harness_run.failures_from(session, count, seed)
-            versions = (live.id, dict(live.artifacts)), (cand.id, dict(cand.artifacts))
+        run_id = resume
+        if run_id is None:
+            with session_scope(settings) as session:
+                live, cand = stress.resolve_versions(session, candidate)
+                failures = harness_run.failures_from(session, count, seed)
+                if not failures:
+                    console.print("[red]no answered interactions to build failures from[/red]")
+                    raise typer.Exit(1)
+                params = {"count": count, "seed": seed}
+                run_id = harness_run.start(session, failures, live, cand, params).id
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), console=console, disable=as_json,
+        ) as bar:  # fmt: skip
+            task = bar.add_task(f"harness #{run_id}", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, advance=done, total=total)
+
+            result = harness_run.execute(settings, run_id, progress=progress)
     except DomainError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
-    if not failures:
-        console.print("[red]no answered interactions to build failures from[/red]")
-        raise typer.Exit(1)
-    engines = [engine_for_version(settings, vid, arts) for vid, arts in versions]
-    result = harness_run.run(settings, failures, engines[0], engines[1])
     if as_json:
         print(json.dumps(result, sort_keys=True))
     else:
         Console().print(
-            f"{result['cases']} cases: judge score {result['score_before_mean']:.3f} -> "
-            f"{result['score_after_mean']:.3f}, fixed {result['share_fixed']:.0%}; p95 "
-            f"{result['latency_ms']['p95']:.1f} ms; drift {result['drift']['max']:.3f} "
-            f"({'ok' if result['passed'] else 'FAILED'})"
+            f"run {run_id}: {result['cases']} cases: judge score "
+            f"{result['score_before_mean']:.3f} -> {result['score_after_mean']:.3f}, fixed "
+            f"{result['share_fixed']:.0%}; p95 {result['latency_ms']['p95']:.1f} ms; drift "
+            f"{result['drift']['max']:.3f} ({'ok' if result['passed'] else 'FAILED'})"
         )
     if not result["passed"]:
         raise typer.Exit(2)
+
+
+@harness_app.command("list")
+def harness_list(
+    limit: Annotated[int, typer.Option(help="Most runs to list, newest first.", min=1)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+) -> None:
+    """Stored harness runs, newest first."""
+    from smartinbox.evaluation import harness as harness_run
+
+    with session_scope(get_settings(), write=False) as session:
+        runs = harness_run.list_runs(session, limit)
+    if as_json:
+        print(json.dumps(runs, sort_keys=True))
+        return
+    out = Console()
+    for r in runs:
+        figures = (
+            f"{r['cases']} cases, {r['score_before_mean']:.3f} -> {r['score_after_mean']:.3f}, "
+            f"fixed {r['share_fixed']:.0%}, {'passed' if r['passed'] else 'FAILED'}"
+            if r["status"] == "finished"
+            else f"{r['planned']} planned"
+        )
+        out.print(f"#{r['run_id']} {r['created_at'][:16]} {r['live']} vs {r['candidate']} "
+                  f"{r['status']}: {figures}")  # fmt: skip
+
+
+@harness_app.command("show")
+def harness_show(
+    run_id: Annotated[int, typer.Argument(help="The run's id (see `harness list`).", min=1)],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run and its cases as JSON.")
+    ] = False,
+) -> None:
+    """One stored harness run: its report and every case with its improvement."""
+    from smartinbox.evaluation import harness as harness_run
+
+    try:
+        with session_scope(get_settings(), write=False) as session:
+            data = harness_run.show(session, run_id)
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        print(json.dumps(data, sort_keys=True))
+        return
+    out = Console()
+    report = data["report"]
+    out.print(f"harness run #{run_id}: {data['live']} vs {data['candidate']}, {data['status']}")
+    if report:
+        out.print(
+            f"judge score {report['score_before_mean']:.3f} -> {report['score_after_mean']:.3f}, "
+            f"fixed {report['share_fixed']:.0%}; drift {report['drift']['max']:.3f}"
+        )
+    for c in data["cases"]:
+        mark = "fixed" if c["fixed"] else "not fixed"
+        out.print(f"  {c['position']:>4} {c['kind']:<20} {c['score_before']:.2f} -> "
+                  f"{c['score_after']:.2f} {mark} ({c['latency_ms']:.1f} ms)")  # fmt: skip

@@ -1,4 +1,5 @@
-"""JSON API of stress tests. Starting one queues the `evaluation.stress_test` job."""
+"""JSON API of stress tests (starting one queues the `evaluation.stress_test` job) and of
+stored harness runs."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from smartinbox.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
+from smartinbox.evaluation import harness, stress
 from smartinbox.evaluation import repository as repo
-from smartinbox.evaluation import stress
 from smartinbox.evaluation.report import report
 from smartinbox.kit.ids import RowId
 from smartinbox.worker import enqueue
@@ -62,3 +63,20 @@ def list_runs(
 @router.get("/{run_id}")
 def get_run(run_id: RowId, session: SessionDep, _user: CurrentUser) -> dict[str, Any]:
     return report(session, run_id)
+
+
+harness_router = APIRouter(prefix="/api/harness-runs", tags=["evaluation"])
+
+
+@harness_router.get("")
+def list_harness_runs(
+    session: SessionDep, _user: CurrentUser, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[dict[str, Any]]:
+    """Stored runs of the simulated-failure harness (`smartinbox harness`), newest first."""
+    return harness.list_runs(session, limit)
+
+
+@harness_router.get("/{run_id}")
+def get_harness_run(run_id: RowId, session: SessionDep, _user: CurrentUser) -> dict[str, Any]:
+    """One harness run: its report and every case with its improvement."""
+    return harness.show(session, run_id)

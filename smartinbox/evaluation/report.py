@@ -70,6 +70,12 @@ def summarize(rows: Sequence[StressTestLog], tie_margin: float) -> dict[str, Any
     }
 
 
+def _replay_id(interaction_key: str) -> int | None:
+    """The replay row an interaction was taken from (`replay:<id>` keys), if any."""
+    kind, _, rest = interaction_key.partition(":")
+    return int(rest) if kind == "replay" and rest.isdigit() else None
+
+
 def outliers(session: Session, run_id: int, limit: int = OUTLIERS) -> list[dict[str, Any]]:
     """The rows where the candidate did worst against live, largest regression first."""
     rows = sorted(repo.log_rows(session, run_id), key=lambda r: r.candidate_score - r.live_score)
@@ -77,7 +83,9 @@ def outliers(session: Session, run_id: int, limit: int = OUTLIERS) -> list[dict[
     replays = repo.replay_ids(session, {r.message_id for r in worst if r.message_id})
     out = []
     for r in worst:
-        replay_id = replays.get(r.message_id) if r.message_id else None
+        replay_id = _replay_id(r.interaction_key) or (
+            replays.get(r.message_id) if r.message_id else None
+        )
         out.append({
             "id": r.id, "message": r.message, "topic": r.topic, "message_id": r.message_id,
             "live_reply": r.live_reply, "candidate_reply": r.candidate_reply,
@@ -85,7 +93,8 @@ def outliers(session: Session, run_id: int, limit: int = OUTLIERS) -> list[dict[
             "candidate_score": r.candidate_score,
             "regression": round(r.live_score - r.candidate_score, 4),
             "comments": r.judge_comments.get("candidate", []),
-            "replay_url": f"/replay#replay-{replay_id}" if replay_id else None,
+            "replay_id": replay_id,
+            "replay_url": f"/replay/{replay_id}" if replay_id else None,
         })  # fmt: skip
     return out
 

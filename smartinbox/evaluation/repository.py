@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from smartinbox.models import FeedbackReplayLog, StressTestLog, StressTestRun
+from smartinbox.models import (
+    FeedbackReplayLog,
+    HarnessCase,
+    HarnessRun,
+    StressTestLog,
+    StressTestRun,
+)
 
 
 def rejected_interactions(
@@ -75,12 +83,40 @@ def log_rows(session: Session, run_id: int) -> Sequence[StressTestLog]:
     ).all()
 
 
-def add_log(session: Session, row: StressTestLog) -> bool:
-    """Insert one result; False when the run already has it (a resumed or racing run)."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+def add_logs(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert a chunk of results in one statement; rows the run already has are left alone
+    (a resumed run, or two processes on the same run)."""
+    if rows:
+        stmt = _insert_ignoring_duplicates(session, StressTestLog, ["run_id", "interaction_key"])
+        session.execute(stmt, list(rows))
+
+
+def _insert_ignoring_duplicates(session: Session, model: Any, keys: list[str]) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(model).on_conflict_do_nothing(index_elements=keys)
+    return sqlite_insert(model).on_conflict_do_nothing(index_elements=keys)
+
+
+def get_harness_run(session: Session, run_id: int) -> HarnessRun | None:
+    return session.get(HarnessRun, run_id)
+
+
+def harness_runs(session: Session, limit: int = 50) -> Sequence[HarnessRun]:
+    return session.scalars(select(HarnessRun).order_by(HarnessRun.id.desc()).limit(limit)).all()
+
+
+def harness_positions(session: Session, run_id: int) -> set[int]:
+    return set(session.scalars(select(HarnessCase.position).where(HarnessCase.run_id == run_id)))
+
+
+def harness_cases(session: Session, run_id: int) -> Sequence[HarnessCase]:
+    return session.scalars(
+        select(HarnessCase).where(HarnessCase.run_id == run_id).order_by(HarnessCase.position)
+    ).all()
+
+
+def add_harness_cases(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert a chunk of cases; positions the run already has are left alone."""
+    if rows:
+        stmt = _insert_ignoring_duplicates(session, HarnessCase, ["run_id", "position"])
+        session.execute(stmt, list(rows))

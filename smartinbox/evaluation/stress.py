@@ -2,9 +2,14 @@
 
 A run records the interactions it will replay when it starts, then works through them in
 chunks: the models and the judge run with no transaction open, and each chunk's results are
-written in one short transaction. A crashed run is resumed by running it again: rows already
-in `ai_stress_test_log` are skipped, and the (run_id, interaction_key) key makes a chunk that
-two processes wrote at once land only once.
+written in one short transaction (one INSERT for the chunk). A crashed run is resumed by running
+it again: rows already in `ai_stress_test_log` are skipped, and the (run_id, interaction_key)
+key makes a chunk that two processes wrote at once land only once.
+
+Within a chunk every expensive step is batched: each message is embedded once for both
+versions (they share the embedding model), each version triages and suggests for the whole
+chunk in one call, and the judge's texts (messages, references, both replies) are embedded in
+one call before the replies are scored.
 """
 
 from __future__ import annotations
@@ -12,18 +17,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import numpy as np
 from sqlalchemy.orm import Session
 
-from smartinbox.ai.embedder import MiniLMEmbedder
-from smartinbox.ai.engine import Engine, MessageInput
+from smartinbox.ai.engine import Engine, MessageInput, prepare, suggest_many
 from smartinbox.ai.judge import Judge
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
@@ -31,7 +35,7 @@ from smartinbox.evaluation import repository as repo
 from smartinbox.evaluation.report import summarize
 from smartinbox.kit.errors import NotFound, ValidationFailed
 from smartinbox.kit.timeutil import utcnow
-from smartinbox.models import AssistantVersion, StressTestLog, StressTestRun
+from smartinbox.models import AssistantVersion, StressTestRun
 from smartinbox.versions import repository as versions_repo
 from smartinbox.versions.engines import engine_for_version
 from smartinbox.versions.service import get as get_version
@@ -128,53 +132,61 @@ class _Side:
     triage: dict[str, Any]  # topic, kind and reply confidence, for the drift check
 
 
-class _BatchEmbeddings:
-    """The judge's embedder, primed with a whole chunk's texts in one batched call.
+def _answers(engine: Engine, messages: Sequence[MessageInput], embed_ms: float) -> list[_Side]:
+    """Triage the chunk in one batch, then suggest its replies in one batch.
 
-    Embedding texts one message at a time costs several times more than in batches; the
-    judge asks for the same vectors afterwards and gets them from here.
+    A row's latency is what answering that message cost the version: its share of the
+    chunk's message embedding (done once for both versions, and counted for each, since
+    either alone would have to do it), of the batched triage and of the batched suggestion.
     """
-
-    def __init__(self, inner: MiniLMEmbedder) -> None:
-        self.inner = inner
-        self.vectors: dict[str, Any] = {}
-
-    def prime(self, texts: Sequence[str]) -> None:
-        missing = sorted({t for t in texts if t and t not in self.vectors})
-        for text, vector in zip(missing, self.inner.embed(missing), strict=True):
-            self.vectors[text] = vector
-
-    def embed(self, texts: Sequence[str]) -> Any:
-        self.prime(list(texts))
-        return np.stack([self.vectors[t] if t else self.inner.embed([" "])[0] for t in texts])
-
-
-def _answers(engine: Engine, items: Sequence[Interaction]) -> list[_Side]:
-    """Triage the chunk in one batch, then suggest one reply per message."""
-    messages = [MessageInput(body=i.message) for i in items]
     started = time.perf_counter()
     triages = engine.analyze(messages)
-    triage_ms = (time.perf_counter() - started) * 1000 / max(1, len(items))
+    triage_ms = (time.perf_counter() - started) * 1000 / max(1, len(messages))
+    suggestions = suggest_many(engine, messages, triages)
     out = []
-    for message, triage in zip(messages, triages, strict=True):
-        began = time.perf_counter()
-        suggestion = engine.suggest(message, triage)
-        latency = triage_ms + (time.perf_counter() - began) * 1000
+    for triage, suggestion in zip(triages, suggestions, strict=True):
         seen = {"topic": triage.topic, "kind": triage.kind,
                 "confidence": round(float(suggestion.confidence), 4)}  # fmt: skip
+        latency = embed_ms + triage_ms + suggestion.latency_ms
         out.append(_Side(suggestion.text, 0.0, [], latency, seen))
     return out
 
 
-def _judge(judge: Judge, item: Interaction, side: _Side) -> _Side:
-    verdict = judge.evaluate(item.message, side.reply, item.reference)
-    side.score, side.comments = verdict.score, verdict.comments
-    return side
+def _judge_texts(items: Sequence[Interaction], sides: Sequence[_Side]) -> list[str]:
+    """The texts the judge embeds for these rows (as `Judge.evaluate` passes them)."""
+    texts = {t for i in items for t in (i.message, i.reference) if t}
+    return sorted(texts | {s.reply.strip() for s in sides if s.reply.strip()})
+
+
+@dataclass
+class _Chunk:
+    items: Sequence[Interaction]
+    live: list[_Side]
+    candidate: list[_Side]
+
+
+def _replay_chunk(
+    engines: tuple[Engine, Engine], judge: Judge, items: Sequence[Interaction]
+) -> _Chunk:
+    """Both versions answer the chunk; the judge then scores every reply. No database."""
+    messages = [MessageInput(body=i.message) for i in items]
+    started = time.perf_counter()
+    prepare(engines[0], messages)  # engines share the embedder: one embedding per message
+    embed_ms = (time.perf_counter() - started) * 1000 / max(1, len(items))
+    live = _answers(engines[0], messages, embed_ms)
+    cand = _answers(engines[1], messages, embed_ms)
+    # Messages, references and both replies embedded in one batch; `evaluate` then finds them.
+    judge.embedder.embed(_judge_texts(items, live + cand))
+    for item, sides in zip(items, zip(live, cand, strict=True), strict=True):
+        for side in sides:
+            verdict = judge.evaluate(item.message, side.reply, item.reference)
+            side.score, side.comments = verdict.score, verdict.comments
+    return _Chunk(items, live, cand)
 
 
 def _row(run: int, ids: tuple[int, int], item: Interaction, live: _Side,
-         cand: _Side) -> StressTestLog:  # fmt: skip
-    return StressTestLog(
+         cand: _Side) -> dict[str, Any]:  # fmt: skip
+    return dict(
         run_id=run, interaction_key=item.key, message_id=item.message_id, message=item.message,
         topic=item.topic or live.triage["topic"], reference_reply=item.reference,
         live_reply=live.reply, candidate_reply=cand.reply,
@@ -192,7 +204,13 @@ def _chunks(items: Sequence[Interaction], size: int) -> Iterator[Sequence[Intera
 
 
 def execute(settings: Settings, run_id: int, progress: Progress | None = None) -> dict[str, Any]:
-    """Replay what the run has not done yet, then store and return its summary."""
+    """Replay what the run has not done yet, then store and return its summary.
+
+    `stress_test_workers` threads each replay a whole chunk (models and judge, no transaction
+    open), so one chunk's embeddings run while another's replies are chosen. This thread
+    writes the chunks in order, each in one short transaction; when the run is interrupted,
+    chunks not yet written are dropped and redone by the resumed run.
+    """
     with session_scope(settings, write=False) as session:
         run = repo.get_run(session, run_id)
         if run is None:
@@ -202,30 +220,31 @@ def execute(settings: Settings, run_id: int, progress: Progress | None = None) -
         ids = (run.live_version_id or 0, run.candidate_version_id or 0)
         arts = {v.id: dict(v.artifacts) for v in versions_repo.all_versions(session)}
     todo = [i for i in items if i.key not in done]
-    live_engine = engine_for_version(settings, ids[0] or None, arts.get(ids[0], {}))
-    cand_engine = engine_for_version(settings, ids[1] or None, arts.get(ids[1], {}))
+    engines = (engine_for_version(settings, ids[0] or None, arts.get(ids[0], {})),
+               engine_for_version(settings, ids[1] or None, arts.get(ids[1], {})))  # fmt: skip
     from smartinbox.ai.registry import shared_embedder
 
-    embeddings = _BatchEmbeddings(shared_embedder())
-    judge = Judge(cast(MiniLMEmbedder, embeddings))
-
-    def side(args: tuple[Engine, Sequence[Interaction]]) -> list[_Side]:
-        return _answers(*args)
-
-    with ThreadPoolExecutor(max_workers=settings.stress_test_workers) as pool:
-        for chunk in _chunks(todo, settings.stress_test_chunk):
-            # The two versions answer side by side; the judge then scores every reply.
-            live, cand = pool.map(side, [(live_engine, chunk), (cand_engine, chunk)])
-            embeddings.vectors.clear()
-            embeddings.prime([t for i, a, b in zip(chunk, live, cand, strict=True)
-                              for t in (i.message, a.reply, b.reply, i.reference or "")])  # fmt: skip
-            pairs = [(i, s) for i, a, b in zip(chunk, live, cand, strict=True) for s in (a, b)]
-            list(pool.map(lambda p: _judge(judge, *p), pairs))
+    judge = Judge(shared_embedder())
+    workers = settings.stress_test_workers
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stress-test")
+    pending: deque[Future[_Chunk]] = deque()
+    chunks = _chunks(todo, settings.stress_test_chunk)
+    try:
+        while True:
+            # Keep every worker busy, but no more chunks in memory than that.
+            while len(pending) < workers and (chunk := next(chunks, None)) is not None:
+                pending.append(pool.submit(_replay_chunk, engines, judge, chunk))
+            if not pending:
+                break
+            result = pending.popleft().result()
+            rows = [_row(run_id, ids, i, a, b) for i, a, b in
+                    zip(result.items, result.live, result.candidate, strict=True)]  # fmt: skip
             with session_scope(settings) as session:
-                for item, a, b in zip(chunk, live, cand, strict=True):
-                    repo.add_log(session, _row(run_id, ids, item, a, b))
+                repo.add_logs(session, rows)
             if progress is not None:
-                progress(len(chunk), len(todo))
+                progress(len(result.items), len(todo))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return finish(settings, run_id)
 
 

@@ -100,6 +100,15 @@ def replay_page(
     return render(request, "feedback/replay.html", context, user=user)
 
 
+@router.get("/replay/{replay_id}", response_class=HTMLResponse)
+def replay_one(
+    request: Request, replay_id: RowId, session: SessionDep, user: CurrentUser
+) -> HTMLResponse:
+    """One interaction in the replay view, wherever it falls in the list (report links)."""
+    context = {"r": replay.get_replay(session, replay_id)}
+    return render(request, "feedback/replay_one.html", context, user=user)
+
+
 @router.post("/replay/{replay_id}/improve", response_class=HTMLResponse)
 def improve(
     request: Request, replay_id: RowId, session: SessionDep, user: CurrentUser

@@ -10,7 +10,7 @@ from smartinbox.models.analytics import (
 )
 from smartinbox.models.auth import ApiToken, User
 from smartinbox.models.base import Base
-from smartinbox.models.evaluation import StressTestLog, StressTestRun
+from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
 from smartinbox.models.feedback import (
     AIReplyImprovement,
     Feedback,
@@ -49,6 +49,8 @@ __all__ = [
     "Feedback",
     "FeedbackReplayLog",
     "FineTuneJob",
+    "HarnessCase",
+    "HarnessRun",
     "LabelCorrection",
     "Message",
     "MessageEvent",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartinbox.models.base import Base, BigId, CreatedMixin, IdMixin, JSONType, UTCDateTime
@@ -53,3 +53,44 @@ class StressTestLog(IdMixin, CreatedMixin, Base):
     candidate_version_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ai_assistant_versions.id", ondelete="SET NULL")
     )
+
+
+class HarnessRun(IdMixin, CreatedMixin, Base):
+    """One run of the simulated-failure harness: what it planned, and its stored report."""
+
+    __tablename__ = "harness_runs"
+
+    status: Mapped[str] = mapped_column(String(16), default="running", nullable=False)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    live_version_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ai_assistant_versions.id", ondelete="SET NULL")
+    )
+    candidate_version_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ai_assistant_versions.id", ondelete="SET NULL")
+    )
+    report: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class HarnessCase(IdMixin, CreatedMixin, Base):
+    """One simulated bad reply, its improvement and the judge's score before and after."""
+
+    __tablename__ = "harness_cases"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+
+    run_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("harness_runs.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    reference_reply: Mapped[str] = mapped_column(Text, nullable=False)
+    bad_reply: Mapped[str] = mapped_column(Text, nullable=False)
+    improved_reply: Mapped[str] = mapped_column(Text, nullable=False)
+    model: Mapped[str | None] = mapped_column(String(128))
+    score_before: Mapped[float] = mapped_column(Float, nullable=False)
+    score_after: Mapped[float] = mapped_column(Float, nullable=False)
+    fixed: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    comments: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    latency_ms: Mapped[float] = mapped_column(Float, nullable=False)

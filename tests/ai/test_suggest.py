@@ -126,3 +126,23 @@ def test_remember_infers_a_topic_and_ignores_empty_items(fresh_engine: LocalEngi
     )
     _, _, entries = fresh_engine.memory.snapshot()
     assert entries[-1].topic in {"payment", "refund", "order"}
+
+
+def test_batched_suggestions_match_one_at_a_time(shared_engine: LocalEngine) -> None:
+    texts = [
+        "please help me cancel order 554433221100, I ordered by mistake",
+        "How long does it take to get a refund?",
+        "can you send me invoice INV-2024-001 again?",
+        SEED_MESSAGES["spam"],
+        "How do I change my shipping address?",
+    ]
+    messages = [MessageInput(t, customer_name="Dana Smith") for t in texts]
+    triages = shared_engine.analyze(messages)
+    batched = shared_engine.suggest_many(messages, triages)
+    single = [shared_engine.suggest(m, t) for m, t in zip(messages, triages, strict=True)]
+    for a, b in zip(batched, single, strict=True):
+        assert a.text == b.text
+        assert abs(a.confidence - b.confidence) < 1e-4
+        assert [e.ref_id for e in a.evidence] == [e.ref_id for e in b.evidence]
+        assert a.latency_ms > 0
+    assert shared_engine.suggest_many([], []) == []
