@@ -161,15 +161,20 @@ class Deployment:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def start_workers(self, count: int, threads: int = 2) -> None:
+    def start_workers(self, count: int, threads: int = 2, model_threads: int = 0) -> None:
         """`smartinbox worker` processes beside `serve --no-worker` (the scale-out layout)."""
+        env = {**self.env, "SMARTINBOX_MODEL_THREADS": str(model_threads)}
         for _ in range(count):
             self.workers.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "smartinbox.cli", "worker", "--threads", str(threads)],
-                    env=self.env,
+                    env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
+                    # Its own session, as a service manager starts each worker: where the
+                    # kernel groups CPU shares by session (Linux autogroup), workers started
+                    # from one shell would otherwise share a single share between them.
+                    start_new_session=True,
                 )
             )
 

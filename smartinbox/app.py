@@ -18,12 +18,14 @@ from smartinbox import errors, health
 from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
 from smartinbox.config import Settings, get_settings
+from smartinbox.deps import UNSAFE_METHODS
 from smartinbox.evaluation.endpoints import harness_router
 from smartinbox.evaluation.endpoints import router as evaluation_router
 from smartinbox.feedback.endpoints import router as feedback_router
 from smartinbox.feedback.views import router as feedback_views
 from smartinbox.inbox.endpoints import router as inbox_router
-from smartinbox.limits import LoginThrottle
+from smartinbox.kit.errors import Unavailable
+from smartinbox.limits import LoginThrottle, WriteGate
 from smartinbox.logging_setup import setup_logging
 from smartinbox.versions.endpoints import router as versions_router
 from smartinbox.versions.views import router as versions_views
@@ -74,13 +76,27 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     web_filters.install(app.state.templates.env)
     errors.install(app)
 
+    write_gate = (
+        WriteGate(settings.sqlite_write_requests, settings.sqlite_write_wait_s)
+        if settings.is_sqlite
+        else None
+    )
+
     @app.middleware("http")
     async def guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        response = await call_next(request)
+        if write_gate is not None and request.method in UNSAFE_METHODS:
+            async with write_gate.admit() as admitted:
+                if admitted:
+                    response = await call_next(request)
+                else:
+                    busy = Unavailable("the database is busy; retry shortly", retry_after=2)
+                    response = await errors.domain_error(request, busy)
+        else:
+            response = await call_next(request)
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

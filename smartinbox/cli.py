@@ -109,12 +109,19 @@ def serve(
 
 
 @app.command()
-def worker(threads: Annotated[int | None, typer.Option(help="Worker threads.")] = None) -> None:
+def worker(
+    threads: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker threads (SMARTINBOX_WORKER_THREADS).")
+    ] = None,
+) -> None:
     """Run a standalone job worker (scale out: run many, against Redis and PostgreSQL)."""
     from smartinbox.logging_setup import setup_logging
     from smartinbox.worker import run_worker
 
     settings = get_settings()
+    if threads is not None:
+        # The process's one Settings: the models' thread count follows the worker threads.
+        settings.worker_threads = threads
     setup_logging(settings.log_level, settings.log_json)
     if settings.train_on_start:
         from smartinbox.ai.training import ensure_models

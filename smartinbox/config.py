@@ -6,6 +6,7 @@ Every field carries a description; `tests/test_config.py` fails when one does no
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +50,17 @@ class Settings(BaseSettings):
     worker_threads: int = Field(
         2, ge=1, le=64, description="Worker threads of the embedded worker and `smartinbox worker`."
     )
+    model_threads: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description=(
+            "CPU threads each process gives the local models (ONNX Runtime and NumPy's BLAS). "
+            "0 chooses the cores divided by `worker_threads` (1 to 4), right for one worker "
+            "process per machine; with N worker processes on one machine, set it so that "
+            "N x worker_threads x model_threads does not exceed the cores (often 1)."
+        ),
+    )
     job_retries: int = Field(3, ge=0, le=20, description="How often a failed job is retried.")
     job_retry_delay_s: int = Field(5, ge=0, description="Seconds between retries of a failed job.")
     sweep_after_s: int = Field(
@@ -85,6 +97,23 @@ class Settings(BaseSettings):
         64 * 1024,
         ge=1,
         description="Largest accepted message body in bytes (UTF-8); larger bodies get 413.",
+    )
+    sqlite_write_requests: int = Field(
+        4,
+        ge=1,
+        le=40,
+        description=(
+            "On SQLite, write requests (POST, PUT, PATCH, DELETE) one web process runs at once; "
+            "the others wait their turn without holding a thread or a connection."
+        ),
+    )
+    sqlite_write_wait_s: float = Field(
+        30.0,
+        gt=0,
+        description=(
+            "On SQLite, seconds a write request may wait for its turn before it is answered "
+            "503 with Retry-After."
+        ),
     )
     max_request_bytes: int = Field(
         16 * 1024 * 1024,
@@ -404,6 +433,13 @@ class Settings(BaseSettings):
         if db_file is not None:
             return db_file.parent / "data"
         return Path("var") / "data"
+
+    def resolved_model_threads(self) -> int:
+        if self.model_threads:
+            return self.model_threads
+        # Each worker thread runs its own inference; more threads than cores in total only
+        # makes them wait for each other.
+        return max(1, min(4, (os.cpu_count() or 1) // self.worker_threads))
 
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.resolved_data_dir() / "models"

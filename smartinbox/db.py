@@ -44,6 +44,10 @@ def make_engine(settings: Settings) -> Engine:
         if db_file is not None:
             db_file.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5}
+        # A connection each for the server's request threads (40) and the worker threads: an
+        # SQLite connection is only an open file, and a request that waits for the write lock
+        # holds its connection while it waits, so a smaller pool runs dry under load.
+        kwargs.update(pool_size=10, max_overflow=60)
     else:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
     engine = create_engine(url, **kwargs)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from smartinbox.auth import repository as auth_repo
@@ -63,15 +64,18 @@ async def _csrf_ok(request: Request) -> bool:
 
 async def get_current_user(request: Request, session: SessionDep) -> User:
     """A bearer API token, or a UI login session (then CSRF is required on writes)."""
+    # Async for the CSRF form read; the database lookups run in the thread pool, because a
+    # query on the event loop that waits (for a pooled connection, for SQLite's write lock)
+    # stops every request of the process, not only this one.
     raw = _bearer(request)
     if raw is not None:
-        user = auth_service.user_for_token(session, raw)
+        user = await run_in_threadpool(auth_service.user_for_token, session, raw)
         request.state.user = user
         return user
     user_id = request.session.get("user_id") if "session" in request.scope else None
     if user_id is None:
         raise Unauthorized("authentication required: send 'Authorization: Bearer <token>'")
-    session_user = auth_repo.get_user(session, int(user_id))
+    session_user = await run_in_threadpool(auth_repo.get_user, session, int(user_id))
     if session_user is None or not session_user.is_active:
         request.session.clear()
         raise Unauthorized("your session has ended; please log in again")

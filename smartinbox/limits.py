@@ -1,10 +1,13 @@
-"""Login throttling: a guard that sits in front of the authentication service."""
+"""Guards in front of the services: login throttling, and admission of SQLite write requests."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from smartinbox.kit.errors import TooManyRequests
 
@@ -47,3 +50,40 @@ class LoginThrottle:
     def succeeded(self, client: str, email: str) -> None:
         with self._lock:
             self._failures.pop((client, email.strip().lower()), None)
+
+
+class WriteGate:
+    """At most `limit` write requests in the server's thread pool at once (SQLite).
+
+    SQLite has one writer at a time. Without a gate, every request thread can end up waiting
+    for the write lock inside `BEGIN IMMEDIATE` while the request that holds it waits for a
+    free thread to finish and commit: the lock is held until the waiters give up (503). Here
+    write requests queue on the event loop instead, first come first served, and hold no
+    thread and no connection while they wait; reads are never held back.
+    """
+
+    def __init__(self, limit: int, wait_s: float) -> None:
+        self.limit = limit
+        self.wait_s = wait_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots = asyncio.Semaphore(limit)
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new server loop (tests start several): fresh slots
+            self._loop, self._slots = loop, asyncio.Semaphore(self.limit)
+        return self._slots
+
+    @asynccontextmanager
+    async def admit(self) -> AsyncIterator[bool]:
+        """Yields True once admitted, or False when no slot freed up within `wait_s`."""
+        slots = self._semaphore()
+        try:
+            await asyncio.wait_for(slots.acquire(), self.wait_s)
+        except TimeoutError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            slots.release()

@@ -131,6 +131,13 @@ def run_worker(settings: Settings | None = None, *, threads: int | None = None) 
     settings = settings or get_settings()
     import_tasks()
     configure_queue(settings)
+    log.info(
+        "worker starting",
+        extra={
+            "threads": threads or settings.worker_threads,
+            "model_threads": settings.resolved_model_threads(),
+        },
+    )
     consumer = huey.create_consumer(
         workers=threads or settings.worker_threads,
         worker_type="thread",

@@ -372,3 +372,39 @@ def test_an_exhausted_connection_pool_answers_503(sqlite_env: Env) -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         r = client.get("/api/test-pool-exhausted")
     assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
+
+
+def test_a_request_waiting_for_the_database_does_not_stop_the_others(
+    sqlite_env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token lookup of one request waits (as for a pooled connection or SQLite's write
+    lock); meanwhile another request is answered: the wait holds one thread, not the server."""
+    from smartinbox.app import create_app
+    from smartinbox.auth import service as auth_service
+
+    agent = create_actor(sqlite_env, "agent@example.com", "agent")
+    original = auth_service.user_for_token
+    waiting, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def slow_first(session, raw):  # type: ignore[no-untyped-def]
+        if not waiting.is_set():
+            waiting.set()
+            release.wait(timeout=30)
+        return original(session, raw)
+
+    monkeypatch.setattr(auth_service, "user_for_token", slow_first)
+    with TestClient(create_app(sqlite_env.settings)) as client:
+
+        def first() -> None:
+            r = client.get("/api/messages", headers=agent.headers)
+            order.append(f"first {r.status_code}")
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert waiting.wait(timeout=30)
+        r = client.get("/api/messages", headers=agent.headers)
+        order.append(f"second {r.status_code}")
+        release.set()
+        thread.join(timeout=30)
+    assert order == ["second 200", "first 200"]

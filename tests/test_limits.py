@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Actor, Env
@@ -105,3 +107,53 @@ def test_locked_database_answers_503_with_retry_hint_and_writes_nothing(
         headers=agent.headers,
     )
     assert again.status_code == 200 and again.json()["id"] == retry.json()["id"]
+
+
+def test_sqlite_write_requests_take_turns_and_reads_are_not_held_back(
+    sqlite_env: Env, agent: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One write slot: while a write request holds it, a read is answered and a second write
+    waits its turn (here past its wait limit: 503 with Retry-After, nothing written)."""
+    from smartinbox.app import create_app
+    from smartinbox.inbox import service
+
+    settings = sqlite_env.settings.model_copy(
+        update={"sqlite_write_requests": 1, "sqlite_write_wait_s": 0.5}
+    )
+    original = service.ingest
+    inside, release = threading.Event(), threading.Event()
+
+    def held_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not inside.is_set():
+            inside.set()
+            release.wait(timeout=30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(service, "ingest", held_first)
+    results: dict[str, int] = {}
+
+    def post(ext: str) -> int:
+        body = {"channel": "api", "external_id": ext, "body": "hello"}
+        return client.post("/api/messages", json=body, headers=agent.headers).status_code
+
+    with TestClient(create_app(settings)) as client:
+        # The token's last use is recorded at most once a minute: done now, so that the read
+        # below stays a read.
+        assert client.get("/api/messages", headers=agent.headers).status_code == 200
+        first = threading.Thread(target=lambda: results.update(first=post("turn-1")))
+        first.start()
+        assert inside.wait(timeout=30)
+        read = client.get("/api/messages", headers=agent.headers)
+        second = client.post(
+            "/api/messages",
+            json={"channel": "api", "external_id": "turn-2", "body": "hello"},
+            headers=agent.headers,
+        )
+        release.set()
+        first.join(timeout=30)
+        listed = client.get("/api/messages", headers=agent.headers).json()
+    assert read.status_code == 200
+    assert second.status_code == 503 and int(second.headers["retry-after"]) > 0
+    assert second.json()["detail"]["code"] == "unavailable"
+    assert results == {"first": 201}
+    assert [m["external_id"] for m in listed["items"]] == ["turn-1"]

@@ -48,8 +48,24 @@ def shared_embedder() -> MiniLMEmbedder:
     global _embedder
     with _lock:
         if _embedder is None:
-            _embedder = MiniLMEmbedder()
+            from smartinbox.config import get_settings
+
+            threads = get_settings().resolved_model_threads()
+            limit_numeric_threads(threads)
+            _embedder = MiniLMEmbedder(threads=threads)
         return _embedder
+
+
+def limit_numeric_threads(threads: int) -> None:
+    """Cap NumPy's BLAS pool for this process (`SMARTINBOX_MODEL_THREADS`).
+
+    The reply memory search is one matrix-vector product per message: far too small to split
+    across threads. OpenBLAS splits it anyway, one thread per core, and in every worker thread
+    of every process at once; on a busy machine that made each search about ten times slower.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 def get_engine(

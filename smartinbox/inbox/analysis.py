@@ -106,19 +106,23 @@ def store(session: Session, settings: Settings, engine: Engine, work: list[Work]
     version = live_version(session, provider=engine.name, model=engine.version)
     messages = {m.id: m for m in repo.messages_for_analysis(session, [w.message_id for w in work])}
     replies = repo.current_replies(session, list(messages))
+    rows: list[Analysis | AIReply] = []
     stored = 0
     for w in work:
         message = messages.get(w.message_id)
         if message is None or w.triage is None:
             continue  # deleted meanwhile
         if message.analysis is None:
-            repo.add_analysis(session, _analysis_row(message.id, w, engine, version.id))
+            rows.append(_analysis_row(message.id, w, engine, version.id))
             if message.status == "new":
                 message.status = "open"
             stored += 1
         if w.suggestion is not None and message.id not in replies:
             reason = snooze_reason(w.triage, w.suggestion, settings.auto_snooze_threshold)
-            repo.add(session, _reply_row(message.id, w.suggestion, reason, engine, version.id))
+            rows.append(_reply_row(message.id, w.suggestion, reason, engine, version.id))
+    # One flush for the batch: the rows go out as a few multi-row statements, not two round
+    # trips per message.
+    repo.add_all(session, rows)
     log.info("analysed messages", extra={"count": len(work), "engine": engine.version})
     return stored
 

@@ -163,8 +163,8 @@ def messages_for_analysis(session: Session, message_ids: Sequence[int]) -> list[
     )
 
 
-def add_analysis(session: Session, analysis: Analysis) -> None:
-    session.add(analysis)
+def add_all(session: Session, rows: Sequence[object]) -> None:
+    session.add_all(rows)
     session.flush()
 
 

@@ -138,34 +138,39 @@ def _counts(env: Env) -> tuple[int, int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_killed_worker_loses_no_message(env: Env) -> None:
-    n = 400
-    with env.session() as s:
-        results = service.ingest_batch(
-            s,
-            env.settings,
-            [_message(f"k{i}", f"Order {i} has not arrived yet, where is it?") for i in range(n)],
-        )
-        ids = [r.message.id for r in results]
-        for start in range(0, n, 8):  # small jobs, so the kill lands between and inside them
-            enqueue(s, analyze_batch, ids[start : start + 8])
+    """A 10,000-message backlog; the worker is killed with SIGKILL in the middle of it."""
+    n = 10_000
+    chunk = min(1000, env.settings.max_batch)
+    for start in range(0, n, chunk):  # as batch imports arrive: 64-message analysis jobs
+        with env.session() as s:
+            results = service.ingest_batch(
+                s,
+                env.settings,
+                [
+                    _message(f"k{i}", f"Order {i} has not arrived yet, where is it?")
+                    for i in range(start, min(start + chunk, n))
+                ],
+            )
+            enqueue(s, queue_analysis, [r.message.id for r in results])
     proc = _worker(env)
-    deadline = time.monotonic() + 120
-    while _counts(env)[0] == 0 and time.monotonic() < deadline and proc.poll() is None:
+    deadline = time.monotonic() + 300
+    while _counts(env)[0] < n // 10 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     done_at_kill = _counts(env)[0]
-    assert done_at_kill < n, "the worker finished before it could be killed; raise n"
+    assert 0 < done_at_kill < n, f"killed at {done_at_kill} of {n}; the kill must land mid-run"
 
     with env.session() as s:  # what the killed worker had taken is gone from the queue
         s.execute(update(Message).values(created_at=utcnow() - timedelta(hours=1)))
     sweep_untriaged.call_local()
     proc = _worker(env)
     try:
-        deadline = time.monotonic() + 180
-        while _counts(env)[0] < n and time.monotonic() < deadline:
-            time.sleep(0.2)
+        deadline = time.monotonic() + 900
+        while _counts(env)[0] < n and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
