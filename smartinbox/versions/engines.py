@@ -5,23 +5,85 @@ A local version built by retraining carries its own models folder and reply memo
 fine-tuned version answered elsewhere) uses the default local engine. Engines are cached by
 version id and memory hash, so a rebuilt candidate is loaded afresh and a promoted one is not
 loaded twice; all of them share one embedding model.
+
+Instant learning lives in a loaded engine's memory, and the database is where it is kept: the
+first time a process uses an engine (after a start, or after a retraining replaced the models)
+it replays the approved replies stored in the database with `remember()`, so nothing an agent
+taught the assistant is lost when a process restarts. A version's engine replays only what its
+own reply memory file does not already hold (replies approved after it was built).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import weakref
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from smartinbox.ai import get_engine
-from smartinbox.ai.engine import Engine
+from smartinbox.ai.engine import Engine, MemoryItem
 from smartinbox.config import Settings
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cache: dict[tuple[int, str, str], Engine] = {}
+# Engines whose memory already holds the database's approved replies. Weak: an engine the
+# registry dropped (after a retraining) is forgotten, and its replacement is replayed anew.
+_primed: weakref.WeakSet[Any] = weakref.WeakSet()
+_prime_lock = threading.Lock()
+REPLAY_BATCH = 256
 
 
 def has_local_artifacts(artifacts: dict[str, Any]) -> bool:
     return bool(artifacts.get("models_dir") and artifacts.get("reply_memory"))
+
+
+def _stored_items(settings: Settings) -> list[MemoryItem]:
+    """The approved replies kept in the database, oldest first (the latest decision wins)."""
+    from smartinbox.db import session_scope
+    from smartinbox.feedback.local_retrain import memory_items
+
+    with session_scope(settings, write=False) as session:
+        return list(memory_items(session))
+
+
+def _replay(engine: Engine, items: Iterable[MemoryItem]) -> int:
+    batch: list[MemoryItem] = []
+    count = 0
+    for item in items:
+        batch.append(item)
+        if len(batch) >= REPLAY_BATCH:
+            engine.remember(batch)
+            count, batch = count + len(batch), []
+    if batch:
+        engine.remember(batch)
+        count += len(batch)
+    return count
+
+
+def prime(
+    settings: Settings, engine: Engine, known: set[tuple[str | None, str]] | None = None
+) -> None:
+    """Replay the database's approved replies into `engine` once; `known` are already there."""
+    with _prime_lock:
+        if engine in _primed:
+            return
+        items = _stored_items(settings)
+        if known:
+            items = [i for i in items if (i.ref_id, i.reply) not in known]
+        count = _replay(engine, items)
+        _primed.add(engine)
+    if count:
+        log.info("reply memory replayed from the database", extra={"items": count})
+
+
+def default_engine(settings: Settings) -> Engine:
+    """The default models folder's engine, with the database's approved replies remembered."""
+    engine = get_engine(settings.resolved_models_dir())
+    prime(settings, engine)
+    return engine
 
 
 def _load(artifacts: dict[str, Any]) -> Engine:
@@ -33,12 +95,18 @@ def _load(artifacts: dict[str, Any]) -> Engine:
     return load_candidate(artifacts, embedder=shared_embedder())
 
 
+def _known(artifacts: dict[str, Any]) -> set[tuple[str | None, str]]:
+    from smartinbox.feedback.local_retrain import read_memory
+
+    return {(i.ref_id, i.reply) for i in read_memory(Path(artifacts["reply_memory"]))}
+
+
 def engine_for_version(
     settings: Settings, version_id: int | None, artifacts: dict[str, Any]
 ) -> Engine:
     """The engine that answers for a version."""
     if version_id is None or not has_local_artifacts(artifacts):
-        return get_engine(settings.resolved_models_dir())
+        return default_engine(settings)
     key = (version_id, str(artifacts["reply_memory"]), str(artifacts.get("reply_memory_sha256")))
     with _lock:
         engine = _cache.get(key)
@@ -48,7 +116,8 @@ def engine_for_version(
             for old in [k for k in _cache if k[0] == version_id]:
                 del _cache[old]
             _cache[key] = engine
-        return engine
+    prime(settings, engine, _known(artifacts) if engine not in _primed else None)
+    return engine
 
 
 def live_engine(settings: Settings) -> Engine:
@@ -67,3 +136,5 @@ def clear() -> None:
     """Forget every loaded version engine (tests, and after models are replaced)."""
     with _lock:
         _cache.clear()
+    with _prime_lock:
+        _primed.clear()
