@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from smartinbox.ai.engine import Engine, MessageInput
-from smartinbox.ai.judge import get_judge
 from smartinbox.config import Settings
 from smartinbox.evaluation.failures import Failure, Source, simulate
 from smartinbox.evaluation.stats import percentiles, triage_drift
-from smartinbox.feedback.analysis import Case, Reviewer, RuleReviewer
+from smartinbox.feedback.analysis import Case, Reviewer
+from smartinbox.feedback.reviewers import judge_for, reviewer_for
 from smartinbox.models import FeedbackReplayLog
 
 FIXED_SCORE = 0.6  # an improved reply at least this good, and better than before, is "fixed"
@@ -54,7 +54,7 @@ def run(
     candidate: Engine,
     reviewer: Reviewer | None = None,
 ) -> dict[str, Any]:
-    judge, reviewer = get_judge(), reviewer or RuleReviewer()
+    judge, reviewer = judge_for(settings), reviewer or reviewer_for(settings)
     pool = [(f.source.message, f.source.reference) for f in failures]
     kinds: dict[str, list[tuple[float, float, bool]]] = defaultdict(list)
     latencies: list[float] = []

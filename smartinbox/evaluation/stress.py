@@ -29,6 +29,7 @@ from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.evaluation import repository as repo
 from smartinbox.evaluation.report import summarize
+from smartinbox.feedback.reviewers import ReplyJudge, judge_for, judge_provenance
 from smartinbox.kit.errors import NotFound, ValidationFailed
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.models import AssistantVersion, StressTestLog, StressTestRun
@@ -166,21 +167,22 @@ def _answers(engine: Engine, items: Sequence[Interaction]) -> list[_Side]:
     return out
 
 
-def _judge(judge: Judge, item: Interaction, side: _Side) -> _Side:
+def _judge(judge: ReplyJudge, item: Interaction, side: _Side) -> _Side:
     verdict = judge.evaluate(item.message, side.reply, item.reference)
     side.score, side.comments = verdict.score, verdict.comments
     return side
 
 
 def _row(run: int, ids: tuple[int, int], item: Interaction, live: _Side,
-         cand: _Side) -> StressTestLog:  # fmt: skip
+         cand: _Side, judge: dict[str, str | None]) -> StressTestLog:  # fmt: skip
     return StressTestLog(
         run_id=run, interaction_key=item.key, message_id=item.message_id, message=item.message,
         topic=item.topic or live.triage["topic"], reference_reply=item.reference,
         live_reply=live.reply, candidate_reply=cand.reply,
         live_score=live.score, candidate_score=cand.score,
         judge_comments={"live": live.comments, "candidate": cand.comments,
-                        "triage": {"live": live.triage, "candidate": cand.triage}},
+                        "triage": {"live": live.triage, "candidate": cand.triage},
+                        "judge": judge},
         live_latency_ms=round(live.latency_ms, 3), candidate_latency_ms=round(cand.latency_ms, 3),
         live_version_id=ids[0], candidate_version_id=ids[1],
     )  # fmt: skip
@@ -207,7 +209,9 @@ def execute(settings: Settings, run_id: int, progress: Progress | None = None) -
     from smartinbox.ai.registry import shared_embedder
 
     embeddings = _BatchEmbeddings(shared_embedder())
-    judge = Judge(cast(MiniLMEmbedder, embeddings))
+    # The provider's judge when one is configured (the local judge is its fallback).
+    judge = judge_for(settings, Judge(cast(MiniLMEmbedder, embeddings)))
+    judged_by = judge_provenance(judge)
 
     def side(args: tuple[Engine, Sequence[Interaction]]) -> list[_Side]:
         return _answers(*args)
@@ -223,7 +227,7 @@ def execute(settings: Settings, run_id: int, progress: Progress | None = None) -
             list(pool.map(lambda p: _judge(judge, *p), pairs))
             with session_scope(settings) as session:
                 for item, a, b in zip(chunk, live, cand, strict=True):
-                    repo.add_log(session, _row(run_id, ids, item, a, b))
+                    repo.add_log(session, _row(run_id, ids, item, a, b, judged_by))
             if progress is not None:
                 progress(len(chunk), len(todo))
     return finish(settings, run_id)

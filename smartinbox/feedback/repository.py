@@ -12,6 +12,7 @@ from smartinbox.feedback.schemas import ReplayFilters
 from smartinbox.models import (
     AgentReply,
     AIReply,
+    AIReplyExplanation,
     AIReplyImprovement,
     Analysis,
     AssistantVersion,
@@ -325,3 +326,12 @@ def suggestion_outcomes(
         (int(i), float(c), str(u or ""), None if r is None else float(r) >= 0.5)
         for i, c, u, r in rows
     ]
+
+
+def latest_explanation(session: Session, ai_reply_id: int) -> AIReplyExplanation | None:
+    return session.scalar(
+        select(AIReplyExplanation)
+        .where(AIReplyExplanation.ai_reply_id == ai_reply_id)
+        .order_by(AIReplyExplanation.id.desc())
+        .limit(1)
+    )

@@ -7,10 +7,11 @@ version id and memory hash, so a rebuilt candidate is loaded afresh and a promot
 loaded twice; all of them share one embedding model.
 
 Instant learning lives in a loaded engine's memory, and the database is where it is kept: the
-first time a process uses an engine (after a start, or after a retraining replaced the models)
-it replays the approved replies stored in the database with `remember()`, so nothing an agent
-taught the assistant is lost when a process restarts. A version's engine replays only what its
-own reply memory file does not already hold (replies approved after it was built).
+first time a process uses the live version's engine (after a start, or after a retraining
+replaced the models) it replays, with `remember()`, the approved replies agents gave since that
+version went live, which is exactly what instant learning taught it, so nothing is lost when a
+process restarts. Replies its own reply memory file already holds are skipped. Candidates are
+left as they were built: a stress test compares versions, not what each happened to learn.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +42,23 @@ def has_local_artifacts(artifacts: dict[str, Any]) -> bool:
     return bool(artifacts.get("models_dir") and artifacts.get("reply_memory"))
 
 
-def _stored_items(settings: Settings) -> list[MemoryItem]:
-    """The approved replies kept in the database, oldest first (the latest decision wins)."""
+def _stored_items(settings: Settings, since: datetime | None) -> list[MemoryItem]:
+    """Approved replies kept in the database since `since`, oldest first (the latest wins)."""
     from smartinbox.db import session_scope
-    from smartinbox.feedback.local_retrain import memory_items
+    from smartinbox.feedback import repository as repo
+    from smartinbox.feedback.training import is_junk
 
     with session_scope(settings, write=False) as session:
-        return list(memory_items(session))
+        return [
+            MemoryItem(ex.prompt, ex.completion, "agent_reply", _ref(ex.message_id, ex.id))
+            for ex in repo.iter_examples(session, since=since)
+            if not is_junk(ex.completion)
+        ]
+
+
+def _ref(message_id: int | None, example_id: int) -> str:
+    # The same reference instant learning and the retraining's memory file use.
+    return f"message:{message_id}" if message_id else f"example:{example_id}"
 
 
 def _replay(engine: Engine, items: Iterable[MemoryItem]) -> int:
@@ -64,13 +76,16 @@ def _replay(engine: Engine, items: Iterable[MemoryItem]) -> int:
 
 
 def prime(
-    settings: Settings, engine: Engine, known: set[tuple[str | None, str]] | None = None
+    settings: Settings,
+    engine: Engine,
+    since: datetime | None = None,
+    known: set[tuple[str | None, str]] | None = None,
 ) -> None:
-    """Replay the database's approved replies into `engine` once; `known` are already there."""
+    """Replay approved replies since `since` into `engine`, once; `known` are already there."""
     with _prime_lock:
         if engine in _primed:
             return
-        items = _stored_items(settings)
+        items = _stored_items(settings, since)
         if known:
             items = [i for i in items if (i.ref_id, i.reply) not in known]
         count = _replay(engine, items)
@@ -79,10 +94,10 @@ def prime(
         log.info("reply memory replayed from the database", extra={"items": count})
 
 
-def default_engine(settings: Settings) -> Engine:
-    """The default models folder's engine, with the database's approved replies remembered."""
+def default_engine(settings: Settings, since: datetime | None = None) -> Engine:
+    """The default models folder's engine, with the approved replies since `since` remembered."""
     engine = get_engine(settings.resolved_models_dir())
-    prime(settings, engine)
+    prime(settings, engine, since)
     return engine
 
 
@@ -102,21 +117,30 @@ def _known(artifacts: dict[str, Any]) -> set[tuple[str | None, str]]:
 
 
 def engine_for_version(
-    settings: Settings, version_id: int | None, artifacts: dict[str, Any]
+    settings: Settings,
+    version_id: int | None,
+    artifacts: dict[str, Any],
+    *,
+    live_since: datetime | None = None,
 ) -> Engine:
-    """The engine that answers for a version."""
+    """The engine that answers for a version; `live_since` when it is live, from when."""
     if version_id is None or not has_local_artifacts(artifacts):
-        return default_engine(settings)
+        default = get_engine(settings.resolved_models_dir())
+        if version_id is None or live_since is not None:
+            prime(settings, default, live_since)
+        return default
     key = (version_id, str(artifacts["reply_memory"]), str(artifacts.get("reply_memory_sha256")))
     with _lock:
-        engine = _cache.get(key)
-        if engine is None:
+        cached = _cache.get(key)
+        if cached is None:
             # Loading under the lock: two threads asking at once must not load twice.
-            engine = _load(artifacts)
+            cached = _load(artifacts)
             for old in [k for k in _cache if k[0] == version_id]:
                 del _cache[old]
-            _cache[key] = engine
-    prime(settings, engine, _known(artifacts) if engine not in _primed else None)
+            _cache[key] = cached
+    engine = cached
+    if live_since is not None and engine not in _primed:
+        prime(settings, engine, live_since, _known(artifacts))
     return engine
 
 
@@ -129,7 +153,8 @@ def live_engine(settings: Settings) -> Engine:
         live = repo.live(session)
         version_id = live.id if live is not None else None
         artifacts = dict(live.artifacts) if live is not None else {}
-    return engine_for_version(settings, version_id, artifacts)
+        since = (live.promoted_at or live.created_at) if live is not None else None
+    return engine_for_version(settings, version_id, artifacts, live_since=since)
 
 
 def clear() -> None:

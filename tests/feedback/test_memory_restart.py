@@ -59,27 +59,26 @@ def _first_id(env: Env) -> int:
         return int(s.scalar(select(Message.id).where(Message.external_id == "r-1")) or 0)
 
 
-def test_live_and_candidate_versions_keep_replies_learned_after_they_were_built(
-    env: Env, agent: Actor
-) -> None:
-    # v1.1 is built (its memory file written) before the agent teaches anything.
+def test_a_retrained_live_version_keeps_what_it_learned_while_live(env: Env, agent: Actor) -> None:
+    # v1.1 is built (its reply memory file written) before the agent teaches anything.
     local_version(env, "v1.1", list(CASES[1:3]), status="candidate")
     with TestClient(create_app(env.settings)) as client:
-        _teach(client, agent, "v-1", QUESTION, CORRECTION)
+        _teach(client, agent, "v-1", QUESTION, CORRECTION)  # while v1.0 is live
     with env.session() as s:
         versions.promote(s, "v1.1")
     with TestClient(create_app(env.settings)) as client:
-        # Taught while v1.1 is live: instant learning goes to v1.1's engine.
-        _teach(client, agent, "v-2", SECOND, SECOND_REPLY)
+        _teach(client, agent, "v-2", SECOND, SECOND_REPLY)  # while v1.1 is live
+        before = ingest(client, agent, "v-3", PARAPHRASE)["suggestion"]["text"]
+        assert ingest(client, agent, "v-4", SECOND_PARAPHRASE)["suggestion"]["text"] == SECOND_REPLY
 
     _restart()
     with TestClient(create_app(env.settings)) as client:
-        first = ingest(client, agent, "v-3", PARAPHRASE)
-        second = ingest(client, agent, "v-4", SECOND_PARAPHRASE)
-        own = ingest(client, agent, "v-5", CASES[1][0] + " Please help.")
-    assert first["suggestion"]["text"] == CORRECTION
-    assert second["suggestion"]["text"] == SECOND_REPLY
+        second = ingest(client, agent, "v-5", SECOND_PARAPHRASE + " Thanks.")
+        first = ingest(client, agent, "v-6", PARAPHRASE + " Thanks.")
+        own = ingest(client, agent, "v-7", CASES[1][0] + " Please help.")
+    assert second["suggestion"]["text"] == SECOND_REPLY  # learned while live: kept
+    assert first["suggestion"]["text"] == before  # answered as before the restart
     assert own["suggestion"]["text"] == CASES[1][1]  # the version's own memory is still there
     with env.session() as s:
         live = versions.live_version(s)
-        assert live is not None and live.version_tag == "v1.1"
+        assert live.version_tag == "v1.1"
