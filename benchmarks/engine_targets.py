@@ -134,6 +134,7 @@ def clinc(embed: Embeddings, quick: bool) -> dict[str, Any]:
         "smartinbox": (head.classes, lambda t, v: head.proba(t, v)),
         **fit_baselines(train),
     }
+    results["_team_head"] = head
     results["in_scope_accuracy"] = {}
     results["oos_detection"] = {}
     for name, (classes, predict) in models.items():
@@ -259,8 +260,9 @@ def main() -> None:
     for name, fn in (("clinc150", clinc), ("sms_spam", sms), ("bitext", bitext)):
         result[name] = fn(embed, args.quick)
         print(f"{name} done", file=sys.stderr)
+    team_head = result["clinc150"].pop("_team_head")
     data = json.loads((DATA / "clinc150-oos" / "data_full.json").read_text())
-    result["instant_learning"] = instant_learning(data, embedder, args.quick)
+    result["instant_learning"] = instant_learning(data, embedder, args.quick, team_head)
     result["calibration"] = calibration_figures(DATA, embedder, args.quick)
     result["throughput"] = throughput(data, embedder, args.quick)
     result["total_seconds"] = round(time.perf_counter() - started, 1)

@@ -254,6 +254,23 @@ class Settings(BaseSettings):
             "s3://bucket/prefix for an S3-compatible bucket, or mailto:address to e-mail them."
         ),
     )
+    retrain_min_labelled_rows: int = Field(
+        20,
+        ge=2,
+        description=(
+            "Local retraining refits the team's topic or kind head only when the database holds at "
+            "least this many labelled rows for it (imported labels plus agents' corrections); "
+            "with fewer the candidate keeps the live head and its data record says why."
+        ),
+    )
+    retrain_max_labelled_rows: int = Field(
+        20_000,
+        ge=2,
+        description=(
+            "Most labelled rows local retraining reads per triage head: every agent correction "
+            "first, then the newest imported labels. Bounds the time spent embedding them."
+        ),
+    )
     s3_endpoint_url: str | None = Field(
         None,
         description=(

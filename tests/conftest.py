@@ -34,6 +34,8 @@ PG_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("SMARTINBOX_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REQUIRE_SERVICES = os.environ.get("SMARTINBOX_REQUIRE_SERVICES") == "1"
+# One queue name per test session: two sessions sharing a Redis never take each other's jobs.
+QUEUE_NAME = f"smartinbox-test-{uuid.uuid4().hex[:8]}"
 
 
 def _postgres_problem() -> str | None:
@@ -185,7 +187,9 @@ def _build_env(
         require("redis")
         url = request.getfixturevalue("pg_database")
         _truncate_pg(url)
-        settings = make_settings(database_url=url, queue_url=REDIS_URL, **common)
+        settings = make_settings(
+            database_url=url, queue_url=REDIS_URL, queue_name=QUEUE_NAME, **common
+        )
     _apply(monkeypatch, settings)
     worker.huey.flush()
     # Instant learning lives in the loaded engine's memory: each test starts from the trained one.

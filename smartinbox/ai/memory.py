@@ -9,7 +9,7 @@ agent decision about the same question is the one to repeat.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +37,7 @@ class Neighbour:
     entry: StoredReply
     similarity: float
     position: int  # insertion order; higher is newer
+    score: float = 0.0  # the similarity plus the topic's bonus: what the search ranked by
 
 
 class ReplyMemory:
@@ -44,6 +45,9 @@ class ReplyMemory:
         self._dimensions = dimensions
         self._vectors = np.zeros((0, dimensions), dtype=np.float32)
         self._active = np.zeros(0, dtype=bool)
+        # Each entry's topic as a small integer, so a search can favour one topic in one step.
+        self._topics = np.zeros(0, dtype=np.int32)
+        self._topic_ids: dict[str, int] = {}
         self._entries: list[StoredReply] = []
         self._size = 0
         self._lock = threading.RLock()
@@ -80,6 +84,9 @@ class ReplyMemory:
             end = self._size + len(entries)
             self._vectors[self._size : end] = vectors
             self._active[self._size : end] = True
+            self._topics[self._size : end] = [
+                self._topic_ids.setdefault(e.topic, len(self._topic_ids)) for e in entries
+            ]
             if supersede and len(entries) > 1:
                 # Within one batch, a later item also wins over an earlier near-duplicate.
                 within = vectors @ vectors.T
@@ -104,22 +111,35 @@ class ReplyMemory:
         vectors[: self._size] = self._vectors[: self._size]
         active = np.zeros(new_capacity, dtype=bool)
         active[: self._size] = self._active[: self._size]
-        self._vectors, self._active = vectors, active
+        topics = np.zeros(new_capacity, dtype=np.int32)
+        topics[: self._size] = self._topics[: self._size]
+        self._vectors, self._active, self._topics = vectors, active, topics
 
-    def search(self, vector: FloatMatrix, k: int = 5) -> list[Neighbour]:
+    def search(
+        self, vector: FloatMatrix, k: int = 5, topic_bonus: Mapping[str, float] | None = None
+    ) -> list[Neighbour]:
+        """The k entries most similar to `vector`. With `topic_bonus`, an entry filed under a
+        topic it names ranks as if that much more similar (see providers/local.py)."""
         with self._lock:
             if self._size == 0:
                 return []
             sims = self._vectors[: self._size] @ np.asarray(vector, dtype=np.float32)
-            sims = np.where(self._active[: self._size], sims, -np.inf)
+            scores = np.where(self._active[: self._size], sims, -np.inf)
+            if topic_bonus:
+                by_id = np.zeros(len(self._topic_ids) + 1, dtype=np.float32)
+                for topic, bonus in topic_bonus.items():
+                    topic_id = self._topic_ids.get(topic)
+                    if topic_id is not None:
+                        by_id[topic_id] = bonus
+                scores = scores + by_id[self._topics[: self._size]]
             k = min(k, self._size)
-            top = np.argpartition(-sims, k - 1)[:k]
-            # Equal similarity: the newer entry first.
-            order = sorted(top.tolist(), key=lambda i: (-float(sims[i]), -i))
+            top = np.argpartition(-scores, k - 1)[:k]
+            # Equal score: the newer entry first.
+            order = sorted(top.tolist(), key=lambda i: (-float(scores[i]), -i))
             return [
-                Neighbour(self._entries[i], float(sims[i]), i)
+                Neighbour(self._entries[i], float(sims[i]), i, float(scores[i]))
                 for i in order
-                if np.isfinite(sims[i])
+                if np.isfinite(scores[i])
             ]
 
     def snapshot(self) -> tuple[FloatMatrix, npt.NDArray[np.bool_], list[StoredReply]]:

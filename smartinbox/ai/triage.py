@@ -59,9 +59,18 @@ class TriageModel:
             out[name] = head.proba(matrices[head.variant])
         return out
 
+    def topic_proba(self, texts: Sequence[str], embeddings: FloatMatrix | None) -> FloatMatrix:
+        """P(topic) for each text over `self.heads["topic"].classes`, from the topic head only."""
+        if "topic" in self.custom:
+            assert embeddings is not None
+            return self.custom["topic"].proba(texts, embeddings)
+        head = self.heads["topic"]
+        tfidf = self.featurizer.transform(texts) if head.variant != "minilm" else None
+        return head.proba(assemble(head.variant, tfidf, embeddings, style_matrix(texts)))
+
     def topics(self, texts: Sequence[str], embeddings: FloatMatrix | None) -> list[str]:
         head = self.heads["topic"]
-        proba = self.probabilities(texts, embeddings)["topic"]
+        proba = self.topic_proba(texts, embeddings)
         return [head.classes[i] for i in proba.argmax(axis=1)]
 
     def triage(

@@ -82,7 +82,7 @@ def export_feedback(
     feedback: Annotated[str | None, typer.Option(help="yes or no: only these ratings.")] = None,
     redact_pii: Redact = None,
 ) -> None:
-    """The feedback log (message, AI reply, agent reply, rating) as CSV."""
+    """The feedback log (message, AI reply, agent reply, rating with its score and notes) as CSV."""
     if fmt != "csv":
         raise typer.BadParameter("--format must be csv")
     if feedback not in (None, "yes", "no"):
@@ -103,19 +103,31 @@ def retrain_command(
     provider: Annotated[
         str | None, typer.Option(help="local or openai (default from SMARTINBOX_RETRAIN_PROVIDER).")
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Only poll the fine-tuning job an earlier run left unfinished; start nothing new.",
+        ),
+    ] = False,
 ) -> None:
-    """Collect the worst prompts, export them, retrain to a candidate version (prints JSON)."""
+    """Collect the worst prompts, export them, retrain to a candidate version (prints JSON).
+
+    With the openai provider, a fine-tuning job an earlier run left running is resumed (polled
+    to its end) instead of starting another."""
     from smartinbox.feedback.retrain import run
 
     if provider not in (None, "local", "openai"):
         raise typer.BadParameter("--provider must be local or openai")
+    if resume and provider == "local":
+        raise typer.BadParameter("--resume applies to fine-tuning jobs (--provider openai)")
     settings = get_settings()
     with console.status("retraining…") as status:
 
         def progress(step: str, fraction: float) -> None:
             status.update(f"retraining: {step} ({fraction:.0%})")
 
-        result = run(settings, provider=provider, progress=progress)
+        result = run(settings, provider=provider, resume_only=resume, progress=progress)
     typer.echo(json.dumps(result.to_dict(), default=str))
     if result.status in ("failed",):
         raise typer.Exit(1)

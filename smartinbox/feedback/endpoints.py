@@ -24,6 +24,7 @@ from smartinbox.feedback.schemas import (
     YesNo,
 )
 from smartinbox.feedback.tasks import capture_message, retrain
+from smartinbox.kit.errors import ValidationFailed
 from smartinbox.kit.ids import RowId
 from smartinbox.kit.pagination import MAX_PAGE, Page
 from smartinbox.worker import enqueue
@@ -144,7 +145,15 @@ def _file(result: downloads.Download) -> FileResponse:
 
 @router.post("/retrain", status_code=status.HTTP_202_ACCEPTED)
 def start_retrain(
-    session: SessionDep, _admin: AdminUser, provider: Literal["local", "openai"] | None = None
+    session: SessionDep,
+    _admin: AdminUser,
+    provider: Literal["local", "openai"] | None = None,
+    resume: bool = False,
 ) -> dict[str, str]:
-    enqueue(session, retrain, provider)
+    """Queue a retraining run; `resume=true` only polls an unfinished fine-tuning job."""
+    if resume and provider == "local":
+        raise ValidationFailed(
+            "resume applies to fine-tuning jobs (provider openai)", field="resume"
+        )
+    enqueue(session, retrain, provider, resume)
     return {"status": "queued"}

@@ -30,8 +30,8 @@ from smartinbox.versions.service import DEFAULT_SYSTEM_PROMPT
 
 Format = Literal["csv", "jsonl"]
 FEEDBACK_COLUMNS = [
-    "id", "created_at", "message_id", "topic", "assistant_version", "feedback",
-    "message", "ai_reply", "agent_reply", "failure_explanation",
+    "id", "created_at", "message_id", "topic", "assistant_version", "feedback", "score",
+    "notes", "message", "ai_reply", "agent_reply", "failure_explanation",
 ]  # fmt: skip
 TRAINING_COLUMNS = [
     "id", "created_at", "updated_at", "source", "weight", "not_useful_count",
@@ -152,10 +152,12 @@ def training_rows(session: Session, q: TrainingQuery) -> Iterator[dict[str, Any]
 
 def feedback_rows(session: Session, f: ReplayFilters, redact_pii: bool) -> Iterator[dict[str, Any]]:
     clean = redact if redact_pii else str
-    for row, tag in repo.iter_replays(session, f):
+    for item in repo.iter_replays(session, f):
+        row = item.replay
         yield {
             "id": row.id, "created_at": row.created_at, "message_id": row.message_id,
-            "topic": row.topic, "assistant_version": tag, "feedback": row.feedback,
+            "topic": row.topic, "assistant_version": item.version_tag, "feedback": row.feedback,
+            "score": item.score, "notes": clean(item.notes) if item.notes else None,
             "message": clean(row.message), "ai_reply": clean(row.ai_reply),
             "agent_reply": clean(row.agent_reply) if row.agent_reply else None,
             "failure_explanation": row.failure_explanation,

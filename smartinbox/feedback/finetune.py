@@ -4,7 +4,9 @@ Works against any OpenAI-compatible API (`finetune_base_url`). No database trans
 open while the provider is called: each step reads or writes its rows in its own short unit
 of work. Transient HTTP failures (connection errors, 429, 5xx) are retried by the client; a
 job the provider fails is recorded with the provider's message and not retried, since the
-same data would fail the same way.
+same data would fail the same way. A job still running when the polling window ends stays
+recorded with its provider id and last status, and the next run resumes polling it instead
+of uploading the data again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
+from smartinbox.feedback import repository as repo
 from smartinbox.kit.errors import ValidationFailed
 from smartinbox.models import AssistantVersion, FineTuneJob
 
@@ -103,10 +106,25 @@ def run(
     return poll(settings, job.id, created.id, sleep=sleep)
 
 
+def resume(
+    settings: Settings, *, sleep: Callable[[float], None] = time.sleep
+) -> FineTuneJob | None:
+    """Poll the newest job an earlier run left unfinished; None when there is none."""
+    with session_scope(settings, write=False) as session:
+        job = repo.unfinished_fine_tune_job(session, TERMINAL)
+        if job is None or job.provider_job_id is None:
+            return None
+        job_id, provider_job_id = job.id, job.provider_job_id
+    log.info("resuming fine-tuning job", extra={"job": provider_job_id})
+    return poll(settings, job_id, provider_job_id, sleep=sleep)
+
+
 def poll(
     settings: Settings, job_id: int, provider_job_id: str, *, sleep: Callable[[float], None]
 ) -> FineTuneJob:
-    from openai import OpenAIError
+    """Follow the job until it ends or `finetune_timeout_s` passes; the job row keeps the last
+    status either way, so a later run can resume it."""
+    from openai import NotFoundError, OpenAIError
 
     api = client(settings)
     deadline = time.monotonic() + settings.finetune_timeout_s
@@ -114,6 +132,9 @@ def poll(
         try:
             remote = api.fine_tuning.jobs.retrieve(provider_job_id)
             page = api.fine_tuning.jobs.list_events(provider_job_id, limit=EVENTS_PER_POLL)
+        except NotFoundError as exc:
+            # The provider no longer knows the job (deleted, or another account): it cannot end.
+            return _update(settings, job_id, status="failed", error=_error_message(exc))
         except OpenAIError as exc:
             # The client already retried; keep the job open for the next run to check.
             return _update(settings, job_id, error=_error_message(exc))

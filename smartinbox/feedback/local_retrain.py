@@ -1,7 +1,8 @@
 """The `local` retraining provider: retrain the offline models and rebuild the reply memory.
 
-A candidate lives in its own folder (<data_dir>/versions/<tag>/): the trained models, and the
-reply memory rebuilt from every reply agents wrote or approved. Nothing the live version uses
+A candidate lives in its own folder (<data_dir>/versions/<tag>/): the trained models (the
+team's triage heads refitted on its labels, the confidence refitted on agents' decisions), and
+the reply memory rebuilt from every reply agents wrote or approved. Nothing the live version uses
 is touched, so a candidate can be evaluated side by side and promoted or thrown away.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from smartinbox.ai.engine import Engine, MemoryItem
 from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
+from smartinbox.feedback import team_heads
 from smartinbox.feedback.dataset import file_sha256
 from smartinbox.feedback.training import is_junk
 
@@ -75,7 +77,8 @@ def read_memory(path: Path) -> Iterator[MemoryItem]:
 def retrain(
     settings: Settings, session: Session, tag: str, progress: Progress | None = None
 ) -> dict[str, Any]:
-    """Train the candidate's models and write its reply memory; returns its artifacts record."""
+    """Train the candidate's models and write its reply memory; returns its artifacts record
+    (with the report of the triage heads' labelled rows)."""
     from smartinbox.ai.artifacts import MANIFEST
     from smartinbox.ai.training import train_default_models
 
@@ -83,14 +86,18 @@ def retrain(
     models = folder / "models"
     live = settings.resolved_models_dir()
     if (live / MANIFEST).exists():
-        # The triage heads learn from the bundled data only, and training is deterministic:
-        # the live models are what a new training would produce, so the candidate copies them.
+        # The shipped heads learn from the bundled data only, and training is deterministic:
+        # the live models are what a new training would produce, so the candidate starts from
+        # a copy of them.
         if models.exists():
             shutil.rmtree(models)
         shutil.copytree(live, models)
         manifest = json.loads((models / MANIFEST).read_text())
     else:
         manifest = train_default_models(models, progress)
+    # The team's own heads (its topics and kinds) learn from every label the database holds.
+    heads, refitted = team_heads.refit(settings, session, models, progress)
+    manifest = refitted or manifest
     # The confidence is refitted on agents' real decisions once there are enough of them.
     from smartinbox.ai.team_training import store_calibration
     from smartinbox.feedback.outcomes import acceptance_outcomes
@@ -105,6 +112,7 @@ def retrain(
         "reply_memory": str(memory_path),
         "reply_memory_items": count,
         "reply_memory_sha256": file_sha256(memory_path),
+        "triage_heads": heads,
     }
 
 

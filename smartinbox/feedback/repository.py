@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Integer, Select, and_, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from smartinbox.feedback.schemas import ReplayFilters
 from smartinbox.models import (
@@ -18,6 +19,7 @@ from smartinbox.models import (
     AssistantVersion,
     Feedback,
     FeedbackReplayLog,
+    FineTuneJob,
     Message,
     TrainingExample,
     TrainingExampleSource,
@@ -244,10 +246,32 @@ def iter_examples(
         session.expunge_all()
 
 
+@dataclass(frozen=True)
+class ReplayExportRow:
+    replay: FeedbackReplayLog
+    version_tag: str | None
+    score: int | None
+    notes: str | None
+
+
 def iter_replays(
     session: Session, f: ReplayFilters, batch: int = 2000
-) -> Iterator[tuple[FeedbackReplayLog, str | None]]:
-    """Replay rows with their version tag, oldest first, in keyset pages."""
+) -> Iterator[ReplayExportRow]:
+    """Replay rows with their version tag and the score and notes of the rating they show
+    (the suggestion's latest current rating, as the row's yes/no is), oldest first, in keyset
+    pages."""
+    shown = (
+        select(Feedback.id)
+        .where(
+            Feedback.ai_reply_id == FeedbackReplayLog.ai_reply_id,
+            Feedback.is_current.is_(True),
+        )
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+        .limit(1)
+        .correlate(FeedbackReplayLog)
+        .scalar_subquery()
+    )
+    rating = aliased(Feedback)
     last_id = 0
     while True:
         stmt = (
@@ -255,20 +279,23 @@ def iter_replays(
                 select(FeedbackReplayLog).where(FeedbackReplayLog.id > last_id),
                 f.model_copy(update={"version": None}),
             )
-            .add_columns(AssistantVersion.version_tag)
+            .add_columns(AssistantVersion.version_tag, rating.score, rating.notes)
             .outerjoin(
                 AssistantVersion, AssistantVersion.id == FeedbackReplayLog.assistant_version_id
             )
+            .outerjoin(rating, rating.id == shown)
             .order_by(FeedbackReplayLog.id)
             .limit(batch)
         )
         if f.version:
             stmt = stmt.where(AssistantVersion.version_tag == f.version)
-        rows = [(r, tag) for r, tag in session.execute(stmt)]
+        rows = [
+            ReplayExportRow(r, tag, score, notes) for r, tag, score, notes in session.execute(stmt)
+        ]
         if not rows:
             return
         yield from rows
-        last_id = rows[-1][0].id
+        last_id = rows[-1].replay.id
         session.expunge_all()
 
 
@@ -326,6 +353,17 @@ def suggestion_outcomes(
         (int(i), float(c), str(u or ""), None if r is None else float(r) >= 0.5)
         for i, c, u, r in rows
     ]
+
+
+def unfinished_fine_tune_job(session: Session, finished: Collection[str]) -> FineTuneJob | None:
+    """The newest fine-tuning job the provider accepted (it has the provider's id) that has not
+    reached one of the `finished` statuses."""
+    return session.scalar(
+        select(FineTuneJob)
+        .where(FineTuneJob.provider_job_id.is_not(None), FineTuneJob.status.not_in(finished))
+        .order_by(FineTuneJob.id.desc())
+        .limit(1)
+    )
 
 
 def latest_explanation(session: Session, ai_reply_id: int) -> AIReplyExplanation | None:

@@ -4,6 +4,7 @@
 2. export them as validated chat JSONL plus a record of the data, and deliver both;
 3. retrain: `local` trains a candidate's models and reply memory, `openai` runs a fine-tuning
    job; either way a candidate assistant version records what it was built from.
+   A fine-tuning job still running when a run stops waiting is resumed by the next run.
 A candidate never goes live by itself: `smartinbox versions promote` (or a promotion gate).
 """
 
@@ -37,6 +38,7 @@ class RetrainResult:
     delivered: list[str] = field(default_factory=list)
     job: dict[str, Any] | None = None
     error: str | None = None
+    resumed: bool = False  # an earlier run's fine-tuning job was polled, nothing new started
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -103,14 +105,48 @@ def _candidate(
         return version.id, version.version_tag, job_id
 
 
+def _finish_job(result: RetrainResult, job: FineTuneJob) -> RetrainResult:
+    result.job = {"id": job.provider_job_id, "status": job.status, "model": job.result_model,
+                  "events": len(job.events), "error": job.error}  # fmt: skip
+    result.status = {"succeeded": "candidate", "failed": "failed", "cancelled": "failed"}.get(
+        job.status, "running"
+    )
+    # A running job's error is the last status check that failed (the next run checks again).
+    result.error = job.error if result.status != "candidate" else None
+    return result
+
+
+def _resume(settings: Settings, sleep: Callable[[float], None]) -> RetrainResult | None:
+    job = finetune.resume(settings, sleep=sleep)
+    if job is None:
+        return None
+    with session_scope(settings, write=False) as session:
+        version = session.get(AssistantVersion, job.assistant_version_id or 0)
+        tag = version.version_tag if version is not None else None
+    result = RetrainResult("openai", "failed", version_tag=tag, dataset=job.dataset, resumed=True)
+    return _finish_job(result, job)
+
+
 def run(
     settings: Settings,
     *,
     provider: str | None = None,
+    resume_only: bool = False,
     progress: local_retrain.Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RetrainResult:
-    provider = provider or settings.retrain_provider
+    """One retraining run. With the `openai` provider an unfinished fine-tuning job of an
+    earlier run is resumed (polled to its end, recorded on its own candidate) instead of
+    starting another; `resume_only` never starts a new one."""
+    provider = "openai" if resume_only else (provider or settings.retrain_provider)
+    if provider == "openai":
+        resumed = _resume(settings, sleep)
+        if resumed is not None:
+            return resumed
+        if resume_only:
+            return RetrainResult(
+                provider, "skipped", error="no unfinished fine-tuning job to resume"
+            )
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
     try:
         files, data = _export(settings, provider, stamp)
@@ -121,21 +157,20 @@ def run(
     result.delivered = destinations.deliver(settings, files)
     version_id, result.version_tag, job_id = _candidate(settings, provider, data)
     if provider == "openai" and job_id is not None:
-        job = finetune.run(settings, job_id, files[0], sleep=sleep)
-        result.job = {"id": job.provider_job_id, "status": job.status, "model": job.result_model,
-                      "events": len(job.events), "error": job.error}  # fmt: skip
-        result.status = {"succeeded": "candidate", "failed": "failed", "cancelled": "failed"}.get(
-            job.status, "running"
-        )
-        result.error = job.error if result.status == "failed" else None
-        return result
+        return _finish_job(result, finetune.run(settings, job_id, files[0], sleep=sleep))
     try:
-        with session_scope(settings) as session:
+        # Training takes minutes and only reads: no write transaction (on SQLite, the one write
+        # lock) is held meanwhile; the result is recorded in a short one afterwards.
+        with session_scope(settings, write=False) as session:
             artifacts = local_retrain.retrain(settings, session, result.version_tag, progress)
+        with session_scope(settings) as session:
             version = session.get(AssistantVersion, version_id)
             assert version is not None
             version.artifacts = artifacts
             version.model = artifacts.get("models_version")
+            # The data record lists the labelled rows the triage heads learned from.
+            result.dataset = {**data, "triage_heads": artifacts["triage_heads"]}
+            version.settings = {**version.settings, "data": result.dataset}
     except Exception as exc:
         log.exception("local retraining failed")
         with session_scope(settings) as session:

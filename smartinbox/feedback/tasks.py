@@ -47,11 +47,12 @@ def capture_message(message_id: int) -> bool:
 # Retraining is not retried by the queue: a failed fine-tuning job fails for a reason (bad
 # data, quota) that a retry would only repeat; transient HTTP errors are retried by the client.
 @huey.task(retries=0, name="feedback.retrain")
-def retrain(provider: str | None = None) -> dict[str, object]:
+def retrain(provider: str | None = None, resume: bool = False) -> dict[str, object]:
     from smartinbox.feedback.retrain import run
 
     settings = get_settings()
-    result = run(settings, provider=provider).to_dict()
+    # An unfinished fine-tuning job of an earlier run is polled first, not started again.
+    result = run(settings, provider=provider, resume_only=resume).to_dict()
     if settings.gate_on_retrain and result["status"] == "candidate" and result["version_tag"]:
         # The scheduled loop ends in the promotion gate: live only if measurably better.
         from smartinbox.evaluation.gate import promote_if_better

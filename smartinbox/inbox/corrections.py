@@ -2,10 +2,15 @@
 
 A correction changes what the inbox shows and files right away, and is kept as a training
 label: `smartinbox train triage --field topic` adds every message's latest correction to the
-team's labelled rows.
+team's labelled rows, and local retraining refits the team's heads on the corrections together
+with the labels imported with the team's history.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -58,6 +63,48 @@ def record_correction(
 def training_rows(session: Session, field: str) -> list[tuple[str, str]]:
     """(message text, corrected label) pairs, as the engine reads a message (subject, body)."""
     return [
-        (f"{subject}\n{body}".strip() if subject else body, value)
+        (_text(subject, body), value)
         for subject, body, value in repo.corrected_labels(session, field)
     ]
+
+
+@dataclass
+class LabelledRows:
+    """A field's labelled messages: agents' corrections first, then imported labels, newest
+    first within each; a correction replaces the imported label of its message."""
+
+    field: str
+    texts: list[str] = dc_field(default_factory=list)
+    labels: list[str] = dc_field(default_factory=list)
+    weights: list[float] = dc_field(default_factory=list)
+    dates: list[datetime] = dc_field(default_factory=list)
+    corrections: int = 0
+    imported: int = 0
+    imported_available: int = 0
+
+    def add(self, text: str, label: str, weight: float, at: datetime) -> None:
+        self.texts.append(text)
+        self.labels.append(label)
+        self.weights.append(weight)
+        self.dates.append(at)
+
+
+def labelled_rows(
+    session: Session, field: str, limit: int, correction_weight: float
+) -> LabelledRows:
+    """Up to `limit` labelled rows of `field`, read as the engine reads a message."""
+    rows = LabelledRows(field)
+    for subject, body, value, at in repo.latest_corrections(session, field, limit):
+        rows.add(_text(subject, body), value, correction_weight, at)
+    rows.corrections = len(rows.texts)
+    room = limit - rows.corrections
+    if room > 0:
+        for subject, body, label, at in repo.imported_labels(session, field, room):
+            rows.add(_text(subject, body), label, 1.0, at)
+    rows.imported = len(rows.texts) - rows.corrections
+    rows.imported_available = repo.count_imported_labels(session, field)
+    return rows
+
+
+def _text(subject: str, body: str) -> str:
+    return f"{subject}\n{body}".strip() if subject else body

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from smartinbox.inbox.schemas import MessageFilters
 from smartinbox.models import (
@@ -234,3 +234,54 @@ def corrected_labels(session: Session, field: str) -> list[tuple[str, str, str]]
         .order_by(LabelCorrection.id)
     )
     return [(subject or "", body, value) for subject, body, value in rows]
+
+
+def latest_corrections(
+    session: Session, field: str, limit: int | None = None
+) -> list[tuple[str, str, str, datetime]]:
+    """(subject, body, value, corrected at) of every message's latest correction of `field`,
+    newest first."""
+    latest = (
+        select(func.max(LabelCorrection.id))
+        .where(LabelCorrection.field == field)
+        .group_by(LabelCorrection.message_id)
+    )
+    stmt = (
+        select(Message.subject, Message.body, LabelCorrection.value, LabelCorrection.created_at)
+        .join(Message, Message.id == LabelCorrection.message_id)
+        .where(LabelCorrection.id.in_(latest))
+        .order_by(LabelCorrection.id.desc())
+        .limit(limit)
+    )
+    return [(subject or "", body, value, at) for subject, body, value, at in session.execute(stmt)]
+
+
+def _imported_label_filter(
+    field: str,
+) -> tuple[InstrumentedAttribute[str | None], ColumnElement[bool]]:
+    column = Message.label_topic if field == "topic" else Message.label_kind
+    corrected = select(LabelCorrection.message_id).where(LabelCorrection.field == field)
+    return column, and_(column.is_not(None), column != "", Message.id.not_in(corrected))
+
+
+def imported_labels(
+    session: Session, field: str, limit: int
+) -> list[tuple[str, str, str, datetime]]:
+    """(subject, body, label, received at) of messages imported with a `field` label that no
+    agent corrected, newest first."""
+    column, where = _imported_label_filter(field)
+    stmt = (
+        select(Message.subject, Message.body, column, Message.received_at)
+        .where(where)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return [
+        (subject or "", body, str(label), at) for subject, body, label, at in session.execute(stmt)
+    ]
+
+
+def count_imported_labels(session: Session, field: str) -> int:
+    _column, where = _imported_label_filter(field)
+    stmt = select(func.count()).select_from(Message).where(where)
+    return int(session.scalar(stmt) or 0)

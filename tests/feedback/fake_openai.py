@@ -2,7 +2,9 @@
 
 Jobs move validating_files -> queued -> running -> succeeded (or failed) one step per status
 check, so a client has to poll. A job for the base model "fail-model" fails the way OpenAI
-reports bad training data: status "failed" with an error object.
+reports bad training data: status "failed" with an error object. While `hold_running` is set,
+a running job stays running (a job that outlasts the client's polling window). An unknown job
+id gets OpenAI's 404 error body.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class FakeOpenAI:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[dict[str, Any]]] = {}
         self.retrievals = 0
+        self.hold_running = False
         self.app = self._build()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -120,7 +123,11 @@ class FakeOpenAI:
         @app.get("/v1/fine_tuning/jobs/{job_id}")
         async def retrieve(job_id: str) -> dict[str, Any]:
             self.retrievals += 1
-            job = self.jobs[job_id]
+            job = self.jobs.get(job_id)
+            if job is None:
+                raise _not_found(job_id)
+            if job["status"] == "running" and self.hold_running:
+                return job
             if job["status"] in STEPS:
                 step = STEPS.index(job["status"])
                 if job["model"] == "fail-model" and step == 0:
@@ -144,7 +151,25 @@ class FakeOpenAI:
 
         @app.get("/v1/fine_tuning/jobs/{job_id}/events")
         async def events(job_id: str, limit: int = 20) -> dict[str, Any]:
+            if job_id not in self.events:
+                raise _not_found(job_id)
             newest_first = list(reversed(self.events[job_id]))[:limit]
             return {"object": "list", "data": newest_first, "has_more": False}
 
+        @app.exception_handler(_NotFound)
+        async def not_found(_request: Request, exc: _NotFound):  # type: ignore[no-untyped-def]
+            from fastapi.responses import JSONResponse
+
+            error = {"message": exc.message, "type": "invalid_request_error", "code": None}
+            return JSONResponse({"error": error}, status_code=404)
+
         return app
+
+
+class _NotFound(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _not_found(job_id: str) -> _NotFound:
+    return _NotFound(f"No fine-tuning job found with id '{job_id}'")

@@ -105,3 +105,35 @@ def test_atomic_file_is_discarded_on_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         write_csv(rows(), ["id"], target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_feedback_csv_has_the_ratings_score_and_notes(
+    env: Env, client: TestClient, agent: Actor
+) -> None:
+    from tests.feedback.helpers import ingest, rate
+
+    m = ingest(client, agent, "score-1", "Where is my parcel? It was due on Monday.")
+    rate(client, agent, m["id"], useful=False, score=4, notes="first thought")
+    # A re-rating replaces the earlier one: the export shows the rating the row shows.
+    notes = 'Missed the "tracking" link, 2nd line:\nwrite to ann@example.com — merci'
+    rate(client, agent, m["id"], useful=False, score=2, notes=notes)
+    _replays(env.settings, 1)  # a row sent by another system, with no rating behind it
+
+    out = env.tmp / "feedback.csv"
+    result = runner.invoke(cli, ["export", "feedback", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    header = data.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith('"id","created_at","message_id","topic","assistant_version",')
+    assert '"feedback","score","notes","message"' in header
+    rated, posted = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rated["feedback"] == "no" and rated["score"] == "2"
+    assert rated["notes"] == notes.replace("ann@example.com", "[email]")
+    assert posted["score"] == "" and posted["notes"] == ""
+    assert rated["created_at"][:4].isdigit() and "T" in rated["created_at"]
+
+    raw = env.tmp / "raw.csv"
+    args = ["export", "feedback", "--out", str(raw), "--no-redact-pii"]
+    assert runner.invoke(cli, args).exit_code == 0
+    raw_rows = list(csv.DictReader(io.StringIO(raw.read_bytes().decode("utf-8-sig"))))
+    assert raw_rows[0]["notes"] == notes

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from smartinbox.ai.calibration import Calibration
 from smartinbox.ai.confidence import AcceptanceModel, retrieval_features
-from smartinbox.ai.embedder import MiniLMEmbedder
+from smartinbox.ai.embedder import FloatMatrix, MiniLMEmbedder
 from smartinbox.ai.engine import Evidence, MemoryItem, MessageInput, Suggestion, Triage
 from smartinbox.ai.memory import Neighbour, ReplyMemory, StoredReply
 from smartinbox.ai.placeholders import extract_entities, fill_placeholders, templatize
@@ -17,11 +17,15 @@ from smartinbox.kit.text import normalise, strip_control
 
 NEIGHBOURS = 5
 EVIDENCE = 3
-# Among near-equal neighbours, prefer replies an agent wrote or approved over seed replies,
-# and replies filed under the topic the message was triaged to. Small on purpose: similarity
-# still decides between clearly different candidates.
+# Among near-equal neighbours, prefer replies an agent wrote or approved over seed replies.
+# Small on purpose: similarity still decides between clearly different candidates.
 SOURCE_BONUS = {"accepted": 0.03, "agent_reply": 0.03, "history": 0.02, "macro": 0.02}
-TOPIC_BONUS = 0.02
+# Two signals say which stored reply answers a message: how similar the stored message is,
+# and how probable the topic head finds the topic the stored message was filed under. The
+# second adds TOPIC_WEIGHT x P(topic), so a team's fine-grained taxonomy routes a reworded
+# question to the reply an agent gave its intent even when the wording shares little, while
+# topics the head doubts change next to nothing. Measured in docs/engine.md.
+TOPIC_WEIGHT = 0.5
 # Rules layered on the calibrated acceptance probability (see docs/engine.md).
 OUT_OF_SCOPE_FACTOR = 0.5
 CONTENT_GAP_FACTOR = 0.85
@@ -79,7 +83,7 @@ class LocalEngine:
     def suggest(self, message: MessageInput, triage: Triage) -> Suggestion:
         started = time.perf_counter()
         vector = self.embedder.embed([_clean(message.text)])[0]
-        neighbours = self.memory.search(vector, NEIGHBOURS)
+        neighbours = self.memory.search(vector, NEIGHBOURS, self._topic_bonus(message, vector))
         if not neighbours:
             return Suggestion(
                 text=FALLBACK_REPLY,
@@ -118,12 +122,14 @@ class LocalEngine:
             latency_ms=_ms(started),
         )
 
+    def _topic_bonus(self, message: MessageInput, vector: FloatMatrix) -> dict[str, float]:
+        classes = self.triage_model.heads["topic"].classes
+        proba = self.triage_model.topic_proba([_clean(message.text)], vector[None, :])[0]
+        return {c: TOPIC_WEIGHT * float(p) for c, p in zip(classes, proba, strict=True) if p > 0.01}
+
     def _choose(self, neighbours: list[Neighbour], triage: Triage) -> ReplyChoice:
         def score(n: Neighbour) -> tuple[float, int]:
-            bonus = SOURCE_BONUS.get(n.entry.source, 0.0)
-            if n.entry.topic == triage.topic:
-                bonus += TOPIC_BONUS
-            return (n.similarity + bonus, n.position)
+            return (n.score + SOURCE_BONUS.get(n.entry.source, 0.0), n.position)
 
         return ReplyChoice(chosen=max(neighbours, key=score), neighbours=neighbours)
 
