@@ -75,6 +75,10 @@ class ReplyMemory:
                 # 100,000 replies a copy is 150 MB more at the peak of a process's start.
                 self._vectors = vectors
                 self._active = np.ones(len(entries), dtype=bool)
+                self._topics = np.array(
+                    [self._topic_ids.setdefault(e.topic, len(self._topic_ids)) for e in entries],
+                    dtype=np.int32,
+                )
                 self._entries = list(entries)
                 self._size = len(entries)
                 return
