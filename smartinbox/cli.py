@@ -12,7 +12,7 @@ from smartinbox.ai.cli import eval_app, train_app
 from smartinbox.analytics.cli import analytics_app
 from smartinbox.auth.cli import tokens_app, users_app
 from smartinbox.config import Settings, get_settings
-from smartinbox.evaluation.cli import harness_app, stress_test
+from smartinbox.evaluation.cli import eval_judge, harness_app, stress_test
 from smartinbox.feedback.cli import export_app, retrain_command
 from smartinbox.inbox.cli import import_command, seed_command
 from smartinbox.versions.cli import versions_app
@@ -29,6 +29,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(export_app, name="export")
 app.add_typer(versions_app, name="versions")
 app.add_typer(analytics_app, name="analytics")
+eval_app.command("judge")(eval_judge)
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
 app.command("seed")(seed_command)

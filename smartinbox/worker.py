@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from huey import Huey
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Worker
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,19 @@ from smartinbox.db import after_commit
 
 log = logging.getLogger(__name__)
 
-huey = Huey("smartinbox", results=False, utc=True, storage_class=MemoryStorage)
+# Set whenever this process queues a job: the embedded worker's idle threads wake at once
+# instead of waiting for their next poll of the SQLite queue (up to a second when idle).
+_queued = threading.Event()
+
+
+class _Huey(Huey):  # type: ignore[misc]
+    def enqueue(self, task: Any) -> Any:
+        result = super().enqueue(task)
+        _queued.set()
+        return result
+
+
+huey = _Huey("smartinbox", results=False, utc=True, storage_class=MemoryStorage)
 _configured_for: tuple[str, str] | None = None
 _lock = threading.Lock()
 
@@ -85,8 +98,28 @@ def queue_reachable() -> bool:
     return True
 
 
+class _WakeableWorker(Worker):  # type: ignore[misc]
+    """A worker thread that sleeps between polls until the delay passes or a job is queued here."""
+
+    def sleep(self) -> None:
+        state: Any = self  # Huey's Worker sets these attributes without annotations
+        delay = min(float(state.delay), float(state.max_delay))
+        deadline = time.monotonic() + delay
+        while not state.stop_flag.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            # Short waits keep shutdown as prompt as Huey's own sleep on the stop flag.
+            if _queued.wait(min(left, 0.1)):
+                _queued.clear()
+                break
+        state.delay = delay * float(state.backoff)
+
+
 class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
     """A consumer that leaves signal handling to the host process (uvicorn)."""
+
+    worker_class = _WakeableWorker
 
     def _set_signal_handlers(self) -> None:
         return None

@@ -160,15 +160,20 @@ def load_local_engine(models_dir: Path, embedder: MiniLMEmbedder | None = None) 
         load_gzip_json(files["tfidf_vocabulary.json.gz"]), load_npz(files["tfidf_idf.npz"])
     )
     heads = heads_from_arrays(load_json(files["heads.json"]), load_npz(files["heads.npz"]))
-    arrays = load_npz(files["memory.npz"])
+    # The memory files are the largest; each is dropped as soon as it is read (peak RSS).
+    arrays = load_npz(files.pop("memory.npz"))
     memory = ReplyMemory(int(config["embedding"]["dimensions"]))
-    entries = [_entry_from_row(row) for row in load_gzip_json(files["memory.json.gz"])]
+    entries = [_entry_from_row(row) for row in load_gzip_json(files.pop("memory.json.gz"))]
     active = arrays["active"].astype(bool)
+    vectors = arrays.pop("vectors")
+    if not active.all():
+        vectors = vectors[active]
     memory.add(
         [e for e, keep in zip(entries, active, strict=True) if keep],
-        arrays["vectors"][active].astype(np.float32),
+        vectors.astype(np.float32, copy=False),
         supersede=False,
     )
+    del arrays, vectors
     return LocalEngine(
         triage_model=TriageModel(featurizer, heads, custom=load_custom_heads(files)),
         memory=memory,

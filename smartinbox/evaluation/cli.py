@@ -197,3 +197,77 @@ def harness_show(
         mark = "fixed" if c["fixed"] else "not fixed"
         out.print(f"  {c['position']:>4} {c['kind']:<20} {c['score_before']:.2f} -> "
                   f"{c['score_after']:.2f} {mark} ({c['latency_ms']:.1f} ms)")  # fmt: skip
+
+
+def eval_judge(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="CSV of rated replies (default: the database)."
+        ),
+    ] = None,
+    message_col: Annotated[str, typer.Option(help="CSV column with the customer message.")] = (
+        "message"
+    ),
+    reply_col: Annotated[str, typer.Option(help="CSV column with the rated reply.")] = "reply",
+    rating_col: Annotated[
+        str, typer.Option(help="CSV column with the rating: yes/no (thumbs) or 1-5 stars.")
+    ] = "rating",
+    reference_col: Annotated[
+        str | None, typer.Option(help="CSV column with a reference reply (optional).")
+    ] = None,
+    with_reference: Annotated[
+        bool,
+        typer.Option(help="Database: judge against the reply the agent sent, where there is one."),
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="Most ratings to read.", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """How well the judge agrees with agents' ratings: AUC, counts, scores per rating."""
+    from rich.table import Table
+
+    from smartinbox.evaluation import judge_agreement as agreement
+    from smartinbox.feedback.reviewers import judge_for, judge_provenance
+
+    settings = get_settings()
+    try:
+        if data is not None:
+            rated = agreement.from_csv(
+                data, message_col, reply_col, rating_col, reference_col, limit
+            )
+            source: dict[str, object] = {"source": "csv", "file": data.name}
+        else:
+            with session_scope(settings, write=False) as session:
+                rated = agreement.from_database(session, with_reference, limit)
+            source = {"source": "database", "with_reference": with_reference}
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    if not rated:
+        console.print("[red]no rated replies to judge[/red]")
+        raise typer.Exit(2)
+    judge = judge_for(settings)
+    with console.status(f"judging {len(rated)} replies…"):
+        scores = agreement.judge_all(judge, rated)
+    result = {**source, "judge": judge_provenance(judge), **agreement.agreement(rated, scores)}
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    out = Console()
+    for name in ("thumbs", "stars"):
+        block = result[name]
+        auc = "n/a (needs both useful and not useful)" if block["auc"] is None else block["auc"]
+        out.print(
+            f"{name}: AUC {auc} · {block['useful']} useful, {block['not_useful']} not useful"
+            + (f", {block['neutral']} neutral (3 stars)" if name == "stars" else "")
+        )
+    table = Table("rating", "n", "mean", "median", "p10", "p90", title="Judge score per rating")
+    for rating, spread in result["by_rating"].items():
+        table.add_row(
+            rating, *(str(spread.get(k, "")) for k in ("n", "mean", "median", "p10", "p90"))
+        )
+    out.print(table)
+    judged_by = result["judge"]
+    out.print(
+        f"{result['ratings']} ratings judged by {judged_by['provider']} ({judged_by['model']})"
+    )

@@ -30,7 +30,8 @@ from smartinbox.db import session_scope
 from smartinbox.evaluation import repository as repo
 from smartinbox.evaluation.failures import Failure, Source, simulate
 from smartinbox.evaluation.stats import percentiles, triage_drift
-from smartinbox.feedback.analysis import Case, Reviewer, RuleReviewer
+from smartinbox.feedback.analysis import Case, Reviewer
+from smartinbox.feedback.reviewers import judge_for, reviewer_for
 from smartinbox.kit.errors import NotFound
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.models import AssistantVersion, FeedbackReplayLog, HarnessCase, HarnessRun
@@ -144,7 +145,7 @@ def run(
     reviewer: Reviewer | None = None,
 ) -> dict[str, Any]:
     """The report of one harness pass, computed in memory and not stored."""
-    results = correct(get_judge(), reviewer or RuleReviewer(), failures, range(len(failures)))
+    results = correct(judge_for(settings), reviewer or reviewer_for(settings), failures, range(len(failures)))
     cases = [(r.failure.kind, r.before, r.after, r.fixed, r.latency_ms) for r in results]
     return summarize(cases, drift(live, candidate, failures), settings)
 
@@ -203,7 +204,7 @@ def execute(
         done = repo.harness_positions(session, run_id)
         ids = (stored.live_version_id, stored.candidate_version_id)
         arts = {v.id: dict(v.artifacts) for v in versions_repo.all_versions(session)}
-    judge, reviewer = get_judge(), reviewer or RuleReviewer()
+    judge, reviewer = judge_for(settings), reviewer or reviewer_for(settings)
     todo = [n for n in range(len(failures)) if n not in done]
     for start_at in range(0, len(todo), CHUNK):
         results = correct(judge, reviewer, failures, todo[start_at : start_at + CHUNK])

@@ -33,6 +33,7 @@ from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.evaluation import repository as repo
 from smartinbox.evaluation.report import summarize
+from smartinbox.feedback.reviewers import ReplyJudge, judge_for, judge_provenance
 from smartinbox.kit.errors import NotFound, ValidationFailed
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.models import AssistantVersion, StressTestRun
@@ -166,7 +167,7 @@ class _Chunk:
 
 
 def _replay_chunk(
-    engines: tuple[Engine, Engine], judge: Judge, items: Sequence[Interaction]
+    engines: tuple[Engine, Engine], judge: ReplyJudge, local: Judge, items: Sequence[Interaction]
 ) -> _Chunk:
     """Both versions answer the chunk; the judge then scores every reply. No database."""
     messages = [MessageInput(body=i.message) for i in items]
@@ -176,7 +177,7 @@ def _replay_chunk(
     live = _answers(engines[0], messages, embed_ms)
     cand = _answers(engines[1], messages, embed_ms)
     # Messages, references and both replies embedded in one batch; `evaluate` then finds them.
-    judge.embedder.embed(_judge_texts(items, live + cand))
+    local.embedder.embed(_judge_texts(items, live + cand))
     for item, sides in zip(items, zip(live, cand, strict=True), strict=True):
         for side in sides:
             verdict = judge.evaluate(item.message, side.reply, item.reference)
@@ -185,14 +186,15 @@ def _replay_chunk(
 
 
 def _row(run: int, ids: tuple[int, int], item: Interaction, live: _Side,
-         cand: _Side) -> dict[str, Any]:  # fmt: skip
+         cand: _Side, judge: dict[str, str | None]) -> dict[str, Any]:  # fmt: skip
     return dict(
         run_id=run, interaction_key=item.key, message_id=item.message_id, message=item.message,
         topic=item.topic or live.triage["topic"], reference_reply=item.reference,
         live_reply=live.reply, candidate_reply=cand.reply,
         live_score=live.score, candidate_score=cand.score,
         judge_comments={"live": live.comments, "candidate": cand.comments,
-                        "triage": {"live": live.triage, "candidate": cand.triage}},
+                        "triage": {"live": live.triage, "candidate": cand.triage},
+                        "judge": judge},
         live_latency_ms=round(live.latency_ms, 3), candidate_latency_ms=round(cand.latency_ms, 3),
         live_version_id=ids[0], candidate_version_id=ids[1],
     )  # fmt: skip
@@ -224,7 +226,10 @@ def execute(settings: Settings, run_id: int, progress: Progress | None = None) -
                engine_for_version(settings, ids[1] or None, arts.get(ids[1], {})))  # fmt: skip
     from smartinbox.ai.registry import shared_embedder
 
-    judge = Judge(shared_embedder())
+    local = Judge(shared_embedder())
+    # The provider's judge when one is configured (the local judge is its fallback).
+    judge = judge_for(settings, local)
+    judged_by = judge_provenance(judge)
     workers = settings.stress_test_workers
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stress-test")
     pending: deque[Future[_Chunk]] = deque()
@@ -233,11 +238,11 @@ def execute(settings: Settings, run_id: int, progress: Progress | None = None) -
         while True:
             # Keep every worker busy, but no more chunks in memory than that.
             while len(pending) < workers and (chunk := next(chunks, None)) is not None:
-                pending.append(pool.submit(_replay_chunk, engines, judge, chunk))
+                pending.append(pool.submit(_replay_chunk, engines, judge, local, chunk))
             if not pending:
                 break
             result = pending.popleft().result()
-            rows = [_row(run_id, ids, i, a, b) for i, a, b in
+            rows = [_row(run_id, ids, i, a, b, judged_by) for i, a, b in
                     zip(result.items, result.live, result.candidate, strict=True)]  # fmt: skip
             with session_scope(settings) as session:
                 repo.add_logs(session, rows)

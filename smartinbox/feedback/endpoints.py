@@ -10,7 +10,8 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from smartinbox.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
-from smartinbox.feedback import downloads, replay, service
+from smartinbox.feedback import downloads, replay, service, why
+from smartinbox.feedback.reviewers import reviewer_for
 from smartinbox.feedback.schemas import (
     ExplanationOut,
     FeedbackIn,
@@ -19,6 +20,7 @@ from smartinbox.feedback.schemas import (
     ReplayFilters,
     ReplayIn,
     ReplayOut,
+    ReplyExplanationOut,
     YesNo,
 )
 from smartinbox.feedback.tasks import capture_message, retrain
@@ -41,6 +43,18 @@ def rate(
     out, _capture = service.rate(session, settings, message_id, data, user)
     enqueue(session, capture_message, message_id)  # instant learning, outside the request
     return out
+
+
+@router.post("/messages/{message_id}/suggestion/explain", response_model=ReplyExplanationOut)
+def explain_suggestion(
+    message_id: RowId,
+    session: SessionDep,
+    settings: SettingsDep,
+    _user: CurrentUser,
+    refresh: bool = False,
+) -> ReplyExplanationOut:
+    """ "Why this reply?" for the message's current suggestion (stored; `refresh` asks again)."""
+    return why.explain_suggestion(session, message_id, reviewer_for(settings), refresh=refresh)
 
 
 @router.post("/feedback-replay", response_model=ReplayOut, status_code=201)
@@ -73,13 +87,21 @@ def get_replay(replay_id: RowId, session: SessionDep, _user: CurrentUser) -> Rep
 
 
 @router.post("/feedback-replay/{replay_id}/improve", response_model=ImprovementOut, status_code=201)
-def improve(replay_id: RowId, session: SessionDep, _user: CurrentUser) -> ImprovementOut:
-    return replay.improve(session, replay_id)
+def improve(
+    replay_id: RowId, session: SessionDep, settings: SettingsDep, _user: CurrentUser
+) -> ImprovementOut:
+    return replay.improve(session, replay_id, reviewer_for(settings))
 
 
 @router.post("/feedback-replay/{replay_id}/explain", response_model=ExplanationOut)
-def explain(replay_id: RowId, session: SessionDep, _user: CurrentUser) -> ExplanationOut:
-    return replay.explain(session, replay_id)
+def explain(
+    replay_id: RowId,
+    session: SessionDep,
+    settings: SettingsDep,
+    _user: CurrentUser,
+    refresh: bool = False,
+) -> ExplanationOut:
+    return replay.explain(session, replay_id, reviewer_for(settings), refresh=refresh)
 
 
 @router.get("/exports/training", response_class=FileResponse)

@@ -85,6 +85,8 @@ def improve(session: Session, replay_id: int, reviewer: Reviewer | None = None) 
         improved_reply=result.text,
         assistant_version_id=row.assistant_version_id,
         model=result.model,
+        provider=result.provider,
+        prompt_version=result.prompt_version,
     )
     repo.add(session, improvement)
     return ImprovementOut.model_validate(improvement)
@@ -98,8 +100,12 @@ def explain(
     if row.feedback != "no":
         raise Conflict("only replies rated 'not useful' have a failure to explain", field="id")
     if row.failure_explanation is None or refresh:
-        row.failure_explanation = (reviewer or RuleReviewer()).explain(
-            _case(session, row, with_pool=False)
-        )
+        result = (reviewer or RuleReviewer()).explain(_case(session, row, with_pool=False))
+        row.failure_explanation = result.text
+        row.failure_explanation_provenance = result.provenance()
         session.flush()
-    return ExplanationOut(replay_id=row.id, explanation=row.failure_explanation)
+    return ExplanationOut(
+        replay_id=row.id,
+        explanation=row.failure_explanation,
+        **(row.failure_explanation_provenance or {}),
+    )

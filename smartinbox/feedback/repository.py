@@ -13,6 +13,7 @@ from smartinbox.feedback.schemas import ReplayFilters
 from smartinbox.models import (
     AgentReply,
     AIReply,
+    AIReplyExplanation,
     AIReplyImprovement,
     Analysis,
     AssistantVersion,
@@ -361,5 +362,14 @@ def unfinished_fine_tune_job(session: Session, finished: Collection[str]) -> Fin
         select(FineTuneJob)
         .where(FineTuneJob.provider_job_id.is_not(None), FineTuneJob.status.not_in(finished))
         .order_by(FineTuneJob.id.desc())
+        .limit(1)
+    )
+
+
+def latest_explanation(session: Session, ai_reply_id: int) -> AIReplyExplanation | None:
+    return session.scalar(
+        select(AIReplyExplanation)
+        .where(AIReplyExplanation.ai_reply_id == ai_reply_id)
+        .order_by(AIReplyExplanation.id.desc())
         .limit(1)
     )

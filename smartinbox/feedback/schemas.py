@@ -52,6 +52,8 @@ class ImprovementOut(BaseModel):
     improved_reply: str
     original_reply: str
     model: str | None
+    provider: str | None = None
+    prompt_version: str | None = None
     created_at: datetime
 
 
@@ -69,6 +71,7 @@ class ReplayOut(BaseModel):
     assistant_version_id: int | None
     version_tag: str | None = None
     failure_explanation: str | None
+    failure_explanation_provenance: dict[str, str | None] | None = None
     improvement: ImprovementOut | None = None
     created_at: datetime
 
@@ -83,3 +86,19 @@ class ReplayFilters(BaseModel):
 class ExplanationOut(BaseModel):
     replay_id: int
     explanation: str
+    provider: str | None = None  # who wrote it (absent for explanations stored before this)
+    model: str | None = None
+    prompt_version: str | None = None
+
+
+class ReplyExplanationOut(BaseModel):
+    """ "Why this reply?" for a suggestion, and who wrote the answer."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    ai_reply_id: int
+    text: str
+    provider: str
+    model: str
+    prompt_version: str | None
+    created_at: datetime

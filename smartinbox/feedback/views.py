@@ -9,8 +9,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.background import BackgroundTask
 
 from smartinbox.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
-from smartinbox.feedback import downloads, replay, service
+from smartinbox.feedback import downloads, replay, service, why
 from smartinbox.feedback import repository as repo
+from smartinbox.feedback.reviewers import reviewer_for
 from smartinbox.feedback.schemas import FeedbackIn, ReplayFilters
 from smartinbox.feedback.tasks import capture_message
 from smartinbox.kit.errors import DomainError, ValidationFailed
@@ -62,6 +63,19 @@ def rate(
     return _rating(request, session, message_id, user)
 
 
+@router.post("/messages/{message_id}/why", response_class=HTMLResponse)
+def why_this_reply(
+    request: Request,
+    message_id: RowId,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+) -> HTMLResponse:
+    out = why.explain_suggestion(session, message_id, reviewer_for(settings))
+    context = {"message_id": message_id, "why": out}
+    return render(request, "feedback/_why.html", context, user=user)
+
+
 def _filters(
     feedback: str | None, topic: str | None, version: str | None, since: str | None
 ) -> ReplayFilters:
@@ -111,19 +125,36 @@ def replay_one(
 
 @router.post("/replay/{replay_id}/improve", response_class=HTMLResponse)
 def improve(
-    request: Request, replay_id: RowId, session: SessionDep, user: CurrentUser
+    request: Request,
+    replay_id: RowId,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
 ) -> HTMLResponse:
-    improvement = replay.improve(session, replay_id)
+    improvement = replay.improve(session, replay_id, reviewer_for(settings))
     context = {"r": {"id": replay_id, "improvement": improvement}}
     return render(request, "feedback/_improvement.html", context, user=user)
 
 
 @router.post("/replay/{replay_id}/explain", response_class=HTMLResponse)
 def explain(
-    request: Request, replay_id: RowId, session: SessionDep, user: CurrentUser
+    request: Request,
+    replay_id: RowId,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
 ) -> HTMLResponse:
-    out = replay.explain(session, replay_id)
-    context = {"r": {"id": replay_id, "failure_explanation": out.explanation, "feedback": "no"}}
+    out = replay.explain(session, replay_id, reviewer_for(settings))
+    context = {
+        "r": {
+            "id": replay_id,
+            "failure_explanation": out.explanation,
+            "feedback": "no",
+            "failure_explanation_provenance": out.model_dump(
+                include={"provider", "model", "prompt_version"}
+            ),
+        }
+    }
     return render(request, "feedback/_explanation.html", context, user=user)
 
 

@@ -34,7 +34,9 @@ def engine_for(settings: Settings) -> Engine:
     if settings.ai_provider == "openai":
         # Imported here: the registry loads the model code, which this module never needs.
         from smartinbox.ai.registry import engine_for_settings
+        from smartinbox.versions.engines import default_engine
 
+        default_engine(settings)  # the memory the provider retrieves from, replayed once
         return engine_for_settings(settings)
     return live_engine(settings)
 

@@ -12,6 +12,7 @@ from smartinbox.models.auth import ApiToken, User
 from smartinbox.models.base import Base
 from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
 from smartinbox.models.feedback import (
+    AIReplyExplanation,
     AIReplyImprovement,
     Feedback,
     FeedbackReplayLog,
@@ -33,6 +34,7 @@ from smartinbox.models.versions import AssistantVersion, FineTuneJob
 
 __all__ = [
     "AIReply",
+    "AIReplyExplanation",
     "AIReplyImprovement",
     "AgentReply",
     "Analysis",

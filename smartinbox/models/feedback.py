@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -18,7 +19,15 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartinbox.models.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime, utcnow
+from smartinbox.models.base import (
+    Base,
+    BigId,
+    CreatedMixin,
+    IdMixin,
+    JSONType,
+    UTCDateTime,
+    utcnow,
+)
 
 
 class Feedback(IdMixin, CreatedMixin, Base):
@@ -84,6 +93,8 @@ class FeedbackReplayLog(IdMixin, CreatedMixin, Base):
         BigId, ForeignKey("ai_assistant_versions.id", ondelete="SET NULL"), index=True
     )
     failure_explanation: Mapped[str | None] = mapped_column(Text)
+    # Who wrote the explanation: {"provider", "model", "prompt_version"}.
+    failure_explanation_provenance: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class AIReplyImprovement(IdMixin, CreatedMixin, Base):
@@ -106,8 +117,24 @@ class AIReplyImprovement(IdMixin, CreatedMixin, Base):
         BigId, ForeignKey("ai_assistant_versions.id", ondelete="SET NULL")
     )
     model: Mapped[str | None] = mapped_column(String(128))
+    provider: Mapped[str | None] = mapped_column(String(32))
+    prompt_version: Mapped[str | None] = mapped_column(String(64))
     judge_score_before: Mapped[float | None] = mapped_column(Float)
     judge_score_after: Mapped[float | None] = mapped_column(Float)
+
+
+class AIReplyExplanation(IdMixin, CreatedMixin, Base):
+    """A "Why this reply?" answer for a suggestion, with who wrote it (each click adds a row)."""
+
+    __tablename__ = "ai_reply_explanations"
+
+    ai_reply_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ai_replies.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    model: Mapped[str] = mapped_column(String(128), nullable=False)
+    prompt_version: Mapped[str | None] = mapped_column(String(64))
 
 
 class TrainingPrompt(IdMixin, CreatedMixin, Base):

@@ -47,6 +47,9 @@ def test_rate_reply_replay_improve_explain_export(
     mid = _message(live_server, admin)
     login(page, admin)
     page.goto(f"/messages/{mid}")
+    page.click("#why-button")  # "Why this reply?": the local rules over the recorded evidence
+    expect(page.locator("#why-text")).to_contain_text("similarity")
+    expect(page.locator(f"#why-{mid} .provenance")).to_contain_text("local")
     rating = page.locator("#rating")
     expect(rating).to_contain_text("Was this useful?")
     page.fill("#rating input[name=notes]", "Ignores the double charge")
