@@ -24,14 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartinbox.ai.engine import Engine, MessageInput, suggest_many
-from smartinbox.ai.judge import Judge, get_judge
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.evaluation import repository as repo
 from smartinbox.evaluation.failures import Failure, Source, simulate
 from smartinbox.evaluation.stats import percentiles, triage_drift
 from smartinbox.feedback.analysis import Case, Reviewer
-from smartinbox.feedback.reviewers import judge_for, reviewer_for
+from smartinbox.feedback.reviewers import ReplyJudge, judge_for, reviewer_for
 from smartinbox.kit.errors import NotFound
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.models import AssistantVersion, FeedbackReplayLog, HarnessCase, HarnessRun
@@ -72,7 +71,7 @@ class CaseResult:
 
 
 def correct(
-    judge: Judge, reviewer: Reviewer, failures: Sequence[Failure], positions: Sequence[int]
+    judge: ReplyJudge, reviewer: Reviewer, failures: Sequence[Failure], positions: Sequence[int]
 ) -> list[CaseResult]:
     """Run the failures at `positions` through the improvement step and judge both replies."""
     pool = [(f.source.message, f.source.reference) for f in failures]
@@ -145,7 +144,9 @@ def run(
     reviewer: Reviewer | None = None,
 ) -> dict[str, Any]:
     """The report of one harness pass, computed in memory and not stored."""
-    results = correct(judge_for(settings), reviewer or reviewer_for(settings), failures, range(len(failures)))
+    results = correct(
+        judge_for(settings), reviewer or reviewer_for(settings), failures, range(len(failures))
+    )
     cases = [(r.failure.kind, r.before, r.after, r.fixed, r.latency_ms) for r in results]
     return summarize(cases, drift(live, candidate, failures), settings)
 
