@@ -251,6 +251,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small subsets (a smoke run)")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--topic-weights",
+        default="",
+        help="also measure instant learning at these reply-choice topic weights (e.g. 0,0.2,0.5)",
+    )
     args = parser.parse_args()
     globals()["DATA"] = args.data
     embedder = MiniLMEmbedder()
@@ -263,6 +268,17 @@ def main() -> None:
     team_head = result["clinc150"].pop("_team_head")
     data = json.loads((DATA / "clinc150-oos" / "data_full.json").read_text())
     result["instant_learning"] = instant_learning(data, embedder, args.quick, team_head)
+    if args.topic_weights:
+        from smartinbox.ai.providers import local
+
+        shipped, sweep = local.TOPIC_WEIGHT, {}
+        try:
+            for weight in (float(w) for w in args.topic_weights.split(",")):
+                local.TOPIC_WEIGHT = weight
+                sweep[str(weight)] = instant_learning(data, embedder, args.quick, team_head)
+        finally:
+            local.TOPIC_WEIGHT = shipped
+        result["instant_learning_by_topic_weight"] = sweep
     result["calibration"] = calibration_figures(DATA, embedder, args.quick)
     result["throughput"] = throughput(data, embedder, args.quick)
     result["total_seconds"] = round(time.perf_counter() - started, 1)

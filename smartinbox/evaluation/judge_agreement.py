@@ -20,12 +20,10 @@ from pathlib import Path
 from statistics import fmean, median
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartinbox.kit.errors import ValidationFailed
 from smartinbox.kit.text import html_to_text
-from smartinbox.models import AgentReply, AIReply, Feedback, Message
 
 THUMBS = {
     "yes": True, "no": False, "true": True, "false": False, "up": True, "down": False,
@@ -176,25 +174,12 @@ def from_database(
     session: Session, with_reference: bool = False, limit: int | None = None
 ) -> list[Rated]:
     """Every current rating of a suggestion; the agent's sent reply as reference if asked."""
-    stmt = (
-        select(Feedback.useful, Feedback.score, AIReply.text, Message.subject, Message.body,
-               Message.body_format, Message.id)
-        .join(AIReply, AIReply.id == Feedback.ai_reply_id)
-        .join(Message, Message.id == Feedback.message_id)
-        .where(Feedback.is_current.is_(True))
-        .order_by(Feedback.id)
-    )  # fmt: skip
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows = list(session.execute(stmt))
+    from smartinbox.evaluation import repository as repo
+
+    rows = repo.rated_suggestions(session, limit)
     references: dict[int, str] = {}
     if with_reference and rows:
-        replies = session.execute(
-            select(AgentReply.message_id, AgentReply.text)
-            .where(AgentReply.message_id.in_({int(r[6]) for r in rows}))
-            .order_by(AgentReply.id)
-        )
-        references = {int(mid): str(text) for mid, text in replies}  # the latest wins
+        references = repo.latest_agent_replies(session, {int(r[6]) for r in rows})
     out = []
     for useful, score, reply, subject, body, body_format, mid in rows:
         text = html_to_text(body) if body_format == "html" else str(body)

@@ -12,9 +12,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from smartinbox.models import (
+    AgentReply,
+    AIReply,
+    Feedback,
     FeedbackReplayLog,
     HarnessCase,
     HarnessRun,
+    Message,
     StressTestLog,
     StressTestRun,
 )
@@ -120,3 +124,29 @@ def add_harness_cases(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         stmt = _insert_ignoring_duplicates(session, HarnessCase, ["run_id", "position"])
         session.execute(stmt, list(rows))
+
+
+def rated_suggestions(session: Session, limit: int | None = None) -> list[Any]:
+    """(useful, score, AI reply, subject, body, body_format, message id) of every current
+    rating of a suggestion, oldest first."""
+    stmt = (
+        select(Feedback.useful, Feedback.score, AIReply.text, Message.subject, Message.body,
+               Message.body_format, Message.id)
+        .join(AIReply, AIReply.id == Feedback.ai_reply_id)
+        .join(Message, Message.id == Feedback.message_id)
+        .where(Feedback.is_current.is_(True))
+        .order_by(Feedback.id)
+    )  # fmt: skip
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt))
+
+
+def latest_agent_replies(session: Session, message_ids: set[int]) -> dict[int, str]:
+    """The latest reply an agent sent to each of these messages."""
+    replies = session.execute(
+        select(AgentReply.message_id, AgentReply.text)
+        .where(AgentReply.message_id.in_(message_ids))
+        .order_by(AgentReply.id)
+    )
+    return {int(mid): str(text) for mid, text in replies}  # the latest wins

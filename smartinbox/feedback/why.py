@@ -13,8 +13,8 @@ from smartinbox.ai.engine import Evidence
 from smartinbox.feedback import repository as repo
 from smartinbox.feedback.analysis import Reviewer, RuleReviewer, Shown
 from smartinbox.feedback.schemas import ReplyExplanationOut
+from smartinbox.inbox.analysis import as_input
 from smartinbox.kit.errors import NotFound
-from smartinbox.kit.text import html_to_text
 from smartinbox.models import AIReplyExplanation, Message
 
 
@@ -42,10 +42,8 @@ def explain_suggestion(
         raise NotFound(f"message {message_id} has no suggested reply yet", field="id")
     row = None if refresh else repo.latest_explanation(session, suggestion.id)
     if row is None:
-        body = html_to_text(message.body) if message.body_format == "html" else message.body
-        text = f"{message.subject}\n{body}".strip() if message.subject else body
         shown = Shown(
-            message=text,
+            message=as_input(message).text,
             reply=suggestion.text,
             confidence=suggestion.confidence,
             evidence=_evidence(suggestion.evidence or []),
