@@ -26,7 +26,7 @@ import numpy as np
 from benchmarks.common import ROOT, machine, write_result
 from benchmarks.targets_replies import calibration_figures, instant_learning, throughput
 from smartinbox.ai.custom_heads import train_custom_head
-from smartinbox.ai.embedder import FloatMatrix, MiniLMEmbedder
+from smartinbox.ai.embedder import DIMENSIONS, FloatMatrix, MiniLMEmbedder
 from smartinbox.ai.metrics import classification_report
 
 DATA = ROOT.parent / "shared" / "data"
@@ -35,17 +35,18 @@ OOS = "oos"
 
 
 class Embeddings:
-    """MiniLM vectors, cached on disk by content: reruns skip the slowest step."""
+    """MiniLM triage features (the sentence vector first), cached on disk by content: reruns
+    skip the slowest step."""
 
     def __init__(self, embedder: MiniLMEmbedder) -> None:
         self.embedder = embedder
 
     def __call__(self, texts: Sequence[str]) -> FloatMatrix:
-        key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:20]
+        key = hashlib.sha256("\x00".join(["features", *texts]).encode()).hexdigest()[:20]
         path = CACHE / f"{key}.npy"
         if path.exists():
             return np.asarray(np.load(path), dtype=np.float32)
-        vectors = self.embedder.embed(list(texts))
+        vectors = self.embedder.features(list(texts))
         CACHE.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors)
         return vectors
@@ -64,7 +65,8 @@ def fit_baselines(
     texts, labels, vectors = train
     tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
     word_lr = LogisticRegression(C=10.0, max_iter=2000).fit(tfidf.fit_transform(texts), labels)
-    vector_lr = LogisticRegression(C=10.0, max_iter=2000).fit(vectors, labels)
+    # The baseline reads the sentence vector alone, as a plain MiniLM classifier would.
+    vector_lr = LogisticRegression(C=10.0, max_iter=2000).fit(vectors[:, :DIMENSIONS], labels)
     return {
         "tfidf_lr": (
             [str(c) for c in word_lr.classes_],
@@ -72,7 +74,7 @@ def fit_baselines(
         ),
         "minilm_lr": (
             [str(c) for c in vector_lr.classes_],
-            lambda _t, v: np.asarray(vector_lr.predict_proba(v)),
+            lambda _t, v: np.asarray(vector_lr.predict_proba(v[:, :DIMENSIONS])),
         ),
     }
 

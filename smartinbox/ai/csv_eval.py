@@ -71,11 +71,11 @@ def evaluate_triage(
     started = time.perf_counter()
     train_texts = [t for t, _ in train]
     head = train_custom_head(
-        field, train_texts, [label for _, label in train], embedder.embed(train_texts)
+        field, train_texts, [label for _, label in train], embedder.features(train_texts)
     )
     trained = time.perf_counter()
     texts = [t for t, _ in test]
-    predicted, confidence = head.predict(texts, embedder.embed(texts))
+    predicted, confidence = head.predict(texts, embedder.features(texts))
     elapsed = time.perf_counter() - trained
     if oos_label is not None and oos_threshold is not None:
         predicted = [

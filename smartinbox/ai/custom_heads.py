@@ -9,6 +9,8 @@ listed in the manifest like every other file, so they are checksummed and versio
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from smartinbox.ai.artifacts import gzip_json_bytes, load_gzip_json, load_npz, npz_bytes
-from smartinbox.ai.embedder import FloatMatrix
+from smartinbox.ai.embedder import FEATURE_OUTPUTS, FloatMatrix
 from smartinbox.ai.features import TfidfFeaturizer, assemble, style_matrix
 from smartinbox.ai.heads import LinearHead
+
+log = logging.getLogger(__name__)
 
 # Fields a team may bring its own labels for: the categorical triage answers. Urgency,
 # sentiment and spam are scores whose meaning does not depend on a team's vocabulary.
@@ -42,6 +46,7 @@ class CustomHead:
     featurizer: TfidfFeaturizer
     head: LinearHead
     rows: int
+    features: list[str] = dataclasses.field(default_factory=lambda: list(FEATURE_OUTPUTS))
 
     @property
     def classes(self) -> list[str]:
@@ -63,7 +68,13 @@ class CustomHead:
 
     def files(self) -> dict[str, bytes]:
         vocab, idf = self.featurizer.state()
-        meta = {"field": self.field, "classes": self.classes, "vocab": vocab, "rows": self.rows}
+        meta = {
+            "field": self.field,
+            "classes": self.classes,
+            "vocab": vocab,
+            "rows": self.rows,
+            "features": list(FEATURE_OUTPUTS),
+        }
         arrays = {**idf, "coef": self.head.coef, "intercept": self.head.intercept}
         return {
             f"custom_{self.field}.json.gz": gzip_json_bytes(meta),
@@ -84,15 +95,33 @@ class CustomHead:
             coef=arrays["coef"],
             intercept=arrays["intercept"],
         )
-        return cls(field=field, featurizer=featurizer, head=head, rows=int(meta["rows"]))
+        return cls(
+            field=field,
+            featurizer=featurizer,
+            head=head,
+            rows=int(meta["rows"]),
+            features=[str(name) for name in meta.get("features", [])],
+        )
 
 
 def load_custom_heads(files: dict[str, bytes]) -> dict[str, CustomHead]:
-    return {
-        field: CustomHead.from_files(field, files)
-        for field in CUSTOM_FIELDS
-        if f"custom_{field}.json.gz" in files
-    }
+    heads = {}
+    for field in CUSTOM_FIELDS:
+        if f"custom_{field}.json.gz" not in files:
+            continue
+        head = CustomHead.from_files(field, files)
+        if head.features != list(FEATURE_OUTPUTS):
+            # Its weights read features this release no longer computes: the shipped head
+            # answers until the team retrains (the labels are still in the inbox).
+            log.warning(
+                "the team's %s head was trained on other features; retrain it with "
+                "`smartinbox train triage --field %s`",
+                field,
+                field,
+            )
+            continue
+        heads[field] = head
+    return heads
 
 
 def train_custom_head(

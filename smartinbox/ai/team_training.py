@@ -31,7 +31,7 @@ def train_team_head(
     from smartinbox.ai.registry import shared_embedder
 
     embedder = embedder or shared_embedder()
-    head = train_custom_head(field, texts, labels, embedder.embed(list(texts)), weights)
+    head = train_custom_head(field, texts, labels, embedder.features(list(texts)), weights)
     custom = dict(read_manifest(models_dir).get("custom_heads", {}))
     custom[field] = {**describe(head), "trained_at": _now()}
     return update_model_dir(models_dir, head.files(), {"custom_heads": custom})

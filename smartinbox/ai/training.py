@@ -7,6 +7,7 @@ models folder. The same inputs give byte-identical files, hence the same model v
 
 from __future__ import annotations
 
+import json
 import platform
 import threading
 import time
@@ -34,7 +35,7 @@ from smartinbox.ai.calibration import Calibration
 from smartinbox.ai.confidence import AcceptanceModel
 from smartinbox.ai.corpus import bitext_rows, dataset_counts, language_check_set, load_corpus
 from smartinbox.ai.custom_heads import load_custom_heads
-from smartinbox.ai.embedder import MiniLMEmbedder
+from smartinbox.ai.embedder import FEATURE_OUTPUTS, MiniLMEmbedder
 from smartinbox.ai.evaluation import fit_heads, prepare, sample_rows, score_heads
 from smartinbox.ai.features import TfidfFeaturizer
 from smartinbox.ai.heads import heads_from_arrays, heads_to_arrays
@@ -103,7 +104,11 @@ def train_default_models(
             {
                 "acceptance": acceptance.to_dict(),
                 "account_types": account_types(bitext_rows()),
-                "embedding": {"sha256": embedder.model_sha256, "dimensions": vectors.shape[1]},
+                "embedding": {
+                    "sha256": embedder.model_sha256,
+                    "dimensions": vectors.shape[1],
+                    "features": list(FEATURE_OUTPUTS),
+                },
             }
         ),
     }
@@ -142,7 +147,7 @@ def _team_files(models_dir: Path, manifest: dict[str, Any]) -> dict[str, bytes]:
 def language_accuracy(model: TriageModel, embedder: MiniLMEmbedder) -> dict[str, Any]:
     checks = language_check_set()
     texts = [text for text, _ in checks]
-    triaged = model.triage(texts, embedder.embed(texts), "check", 0.0)
+    triaged = model.triage(texts, embedder.features(texts), "check", 0.0)
     hits = [t.language == expected for t, (_, expected) in zip(triaged, checks, strict=True)]
     return {"n": len(hits), "accuracy": round(sum(hits) / len(hits), 4)}
 
@@ -155,6 +160,11 @@ def load_local_engine(models_dir: Path, embedder: MiniLMEmbedder | None = None) 
     if config["embedding"]["sha256"] != embedder.model_sha256:
         raise ModelArtifactsError(
             f"models in {models_dir} were trained with another embedding model; retrain them"
+        )
+    if config["embedding"].get("features") != list(FEATURE_OUTPUTS):
+        raise ModelArtifactsError(
+            f"models in {models_dir} were trained on other triage features; retrain them "
+            "(smartinbox models train)"
         )
     featurizer = TfidfFeaturizer.from_state(
         load_gzip_json(files["tfidf_vocabulary.json.gz"]), load_npz(files["tfidf_idf.npz"])
@@ -193,9 +203,22 @@ def ensure_models(models_dir: Path, progress: Progress | None = None) -> dict[st
     """The manifest of the models in `models_dir`, training them first if there are none."""
     with _ensure_lock:
         try:
-            return read_manifest(Path(models_dir))
+            manifest = read_manifest(Path(models_dir))
         except ModelArtifactsError:
             return train_default_models(Path(models_dir), progress)
+        if not _reads_current_features(Path(models_dir)):
+            # Trained by an earlier release on other triage features: its heads cannot read
+            # this release's. Retraining keeps the team's own heads' files (they say so too).
+            return train_default_models(Path(models_dir), progress)
+        return manifest
+
+
+def _reads_current_features(models_dir: Path) -> bool:
+    try:
+        config = json.loads((models_dir / "engine.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(config.get("embedding", {}).get("features") == list(FEATURE_OUTPUTS))
 
 
 def _entry_row(entry: StoredReply) -> list[str | None]:

@@ -129,7 +129,7 @@ class _Vectors:
         missing = list(dict.fromkeys(t for t in texts if t not in self.known))
         for start in range(0, len(missing), EMBED_CHUNK):
             chunk = missing[start : start + EMBED_CHUNK]
-            for text, vector in zip(chunk, self.embedder.embed(chunk), strict=True):
+            for text, vector in zip(chunk, self.embedder.features(chunk), strict=True):
                 self.known[text] = vector
             self.progress(f"embedding {field} labels", (start + len(chunk)) / len(missing))
         return np.stack([self.known[t] for t in texts])

@@ -66,3 +66,17 @@ def test_recent_vectors_are_reused_and_the_cache_stays_bounded(embedder: MiniLME
         embedder_module.CACHE_SIZE = cap
         embedder._run = original  # type: ignore[method-assign]
         embedder.clear_cache()
+
+
+def test_triage_features_start_with_the_sentence_vector(embedder: MiniLMEmbedder) -> None:
+    texts = ["Where is my refund?", "HELP! My store is down, and it's peak hours!"]
+    embedder.clear_cache()
+    features = embedder.features(texts)
+    vectors = embedder.embed(texts)
+    assert features.shape == (2, embedder_module.FEATURE_DIMENSIONS)
+    assert np.array_equal(features[:, : embedder_module.DIMENSIONS], vectors)
+    blocks = features.reshape(2, len(embedder_module.FEATURE_OUTPUTS), -1)
+    # Each pooled layer is its own unit vector, and the lower layers say something else.
+    assert np.allclose(np.linalg.norm(blocks, axis=2), 1.0, atol=1e-5)
+    assert not np.allclose(blocks[:, 0], blocks[:, 1], atol=0.05)
+    assert not np.allclose(blocks[:, 1], blocks[:, 2], atol=0.05)

@@ -152,3 +152,25 @@ def test_retraining_the_shipped_models_keeps_the_team_head(
     assert manifest["custom_heads"]["topic"]["labels"] == sorted(TEAM)
     engine = load_local_engine(models, embedder=embedder)
     assert engine.analyze([MessageInput(TEST[2][0])])[0].topic == "vat-invoices"
+
+
+def test_a_team_head_trained_on_other_features_gives_way_to_the_shipped_one(
+    models_path: Path, embedder: MiniLMEmbedder, tmp_path: Path
+) -> None:
+    from smartinbox.ai.artifacts import gzip_json_bytes, load_gzip_json, update_model_dir
+
+    models = tmp_path / "models"
+    shutil.copytree(models_path, models)
+    rows = [(t, label) for label, texts in TEAM.items() for t in texts]
+    train_team_head(
+        models, "topic", [t for t, _ in rows], [lbl for _, lbl in rows], embedder=embedder
+    )
+    message = MessageInput("The Shopify plugin stopped syncing my products")
+    assert load_local_engine(models, embedder=embedder).analyze([message])[0].topic == "plugin-sync"
+    _manifest, files = read_verified(models)
+    meta = load_gzip_json(files["custom_topic.json.gz"])
+    del meta["features"]  # written by a release whose heads read only the sentence vector
+    update_model_dir(models, {"custom_topic.json.gz": gzip_json_bytes(meta)}, {})
+    # The stale head is set aside (with a warning), not fed features of the wrong shape.
+    topic = load_local_engine(models, embedder=embedder).analyze([message])[0].topic
+    assert topic not in TEAM

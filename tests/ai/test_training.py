@@ -88,3 +88,31 @@ def test_retraining_replaces_the_folder_atomically(
     assert not (target / "stray.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
     assert stages[-1] == "done" and "writing models" in stages
+
+
+def test_models_trained_on_other_triage_features_are_refused_then_retrained(
+    models_path: Path, tmp_path: Path, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smartinbox.ai import training
+    from smartinbox.ai.artifacts import json_bytes, update_model_dir
+
+    copy = tmp_path / "models"
+    shutil.copytree(models_path, copy)
+    config = json.loads((copy / "engine.json").read_text())
+    config["embedding"]["features"] = ["last_hidden_state"]  # what an earlier release read
+    update_model_dir(copy, {"engine.json": json_bytes(config)}, {})
+    with pytest.raises(ModelArtifactsError, match="other triage features"):
+        load_local_engine(copy, embedder=embedder)
+
+    retrained: list[Path] = []
+
+    def small_training(models_dir: Path, progress: Any = None) -> dict[str, Any]:
+        retrained.append(models_dir)
+        return train_default_models(models_dir, progress, sample_per_stratum=8, embedder=embedder)
+
+    monkeypatch.setattr(training, "train_default_models", small_training)
+    ensure_models(copy)
+    assert retrained == [copy]
+    assert load_local_engine(copy, embedder=embedder).triage_model is not None
+    ensure_models(copy)  # now current: nothing to do
+    assert retrained == [copy]

@@ -6,9 +6,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from smartinbox.ai.calibration import Calibration
 from smartinbox.ai.confidence import AcceptanceModel, retrieval_features
-from smartinbox.ai.embedder import FloatMatrix, MiniLMEmbedder
+from smartinbox.ai.embedder import DIMENSIONS, MiniLMEmbedder
 from smartinbox.ai.engine import Evidence, MemoryItem, MessageInput, Suggestion, Triage
 from smartinbox.ai.memory import Neighbour, ReplyMemory, StoredReply
 from smartinbox.ai.placeholders import extract_entities, fill_placeholders, templatize
@@ -72,7 +74,7 @@ class LocalEngine:
             return []
         started = time.perf_counter()
         texts = [_clean(m.text) for m in messages]
-        embeddings = self.embedder.embed(texts) if self.triage_model.needs_embeddings else None
+        embeddings = self.embedder.features(texts) if self.triage_model.needs_embeddings else None
         results = self.triage_model.triage(texts, embeddings, self.version, 0.0)
         # Batches share the cost; each message reports its share of the batch's time.
         per_message = (time.perf_counter() - started) * 1000 / len(texts)
@@ -83,7 +85,7 @@ class LocalEngine:
     def suggest(self, message: MessageInput, triage: Triage) -> Suggestion:
         started = time.perf_counter()
         vector = self.embedder.embed([_clean(message.text)])[0]
-        neighbours = self.memory.search(vector, NEIGHBOURS, self._topic_bonus(message, vector))
+        neighbours = self.memory.search(vector, NEIGHBOURS, self._topic_bonus(message))
         return self._suggestion(message, triage, neighbours, started)
 
     def prepare(self, messages: Sequence[MessageInput]) -> None:
@@ -102,7 +104,7 @@ class LocalEngine:
             return []
         started = time.perf_counter()
         vectors = self.embedder.embed([_clean(m.text) for m in messages])
-        found = self.memory.search_many(vectors, NEIGHBOURS, self._topic_bonuses(messages, vectors))
+        found = self.memory.search_many(vectors, NEIGHBOURS, self._topic_bonuses(messages))
         shared_ms = (time.perf_counter() - started) * 1000 / len(messages)
         out = []
         for message, triage, neighbours in zip(messages, triages, found, strict=True):
@@ -152,17 +154,17 @@ class LocalEngine:
             latency_ms=_ms(started),
         )
 
-    def _topic_bonus(self, message: MessageInput, vector: FloatMatrix) -> dict[str, float]:
-        return self._topic_bonuses([message], vector[None, :])[0]
+    def _topic_bonus(self, message: MessageInput) -> dict[str, float]:
+        return self._topic_bonuses([message])[0]
 
-    def _topic_bonuses(
-        self, messages: Sequence[MessageInput], vectors: FloatMatrix
-    ) -> list[dict[str, float]]:
+    def _topic_bonuses(self, messages: Sequence[MessageInput]) -> list[dict[str, float]]:
         classes = self.triage_model.heads["topic"].classes
         texts = [_clean(m.text) for m in messages]
+        # The message was embedded a moment ago for its vector: its features come from the cache.
+        features = self.embedder.features(texts)
         return [
             {c: TOPIC_WEIGHT * float(p) for c, p in zip(classes, row, strict=True) if p > 0.01}
-            for row in self.triage_model.topic_proba(texts, vectors)
+            for row in self.triage_model.topic_proba(texts, features)
         ]
 
     def _choose(self, neighbours: list[Neighbour], triage: Triage) -> ReplyChoice:
@@ -176,11 +178,12 @@ class LocalEngine:
         if not items:
             return
         texts = [_clean(i.message) for i in items]
-        vectors = self.embedder.embed(texts)
+        features = self.embedder.features(texts)
+        vectors = np.ascontiguousarray(features[:, :DIMENSIONS])
         missing = [n for n, item in enumerate(items) if not item.topic]
         predicted: dict[int, str] = {}
         if missing:
-            topics = self.triage_model.topics([texts[n] for n in missing], vectors[missing])
+            topics = self.triage_model.topics([texts[n] for n in missing], features[missing])
             predicted = dict(zip(missing, topics, strict=True))
         entries = [
             StoredReply(
