@@ -8,7 +8,7 @@ One run of the model gives two things. `embed()` is the sentence vector (the las
 mean-pooled): what the reply memory and the judge compare. `features()` adds the same pooling
 over a middle layer and over the token-embedding layer, for the triage heads: the last layer
 is trained to make paraphrases alike, which blurs the words that tell two intents apart, and
-the lower layers keep them (docs/engine.md, "Triage features").
+the lower layers keep them (docs/engine.md, "Triage").
 """
 
 from __future__ import annotations
@@ -180,19 +180,96 @@ class MiniLMEmbedder:
 
 
 def _with_feature_outputs(path: Path) -> bytes:
-    """The model with the pooled layers' values exposed as outputs (the file is unchanged)."""
-    import onnx
+    """The model with the pooled layers' values added as graph outputs (the file is unchanged).
 
-    model = onnx.load(str(path))
-    present = {item.name for item in model.graph.output}
-    for name in FEATURE_OUTPUTS:
-        if name not in present:
-            model.graph.output.append(
-                onnx.helper.make_tensor_value_info(
-                    name, onnx.TensorProto.FLOAT, ["batch", "sequence", DIMENSIONS]
-                )
+    ONNX files are protocol buffers, and a repeated field may be extended by appending to its
+    message, so this edits the bytes directly: the `onnx` package would cost the process about
+    60 MB for the life of the server, for one edit at start-up.
+    """
+    model = path.read_bytes()
+    out = bytearray()
+    for number, value, raw in _fields(model):
+        if number == _MODEL_GRAPH:
+            present = {
+                _string_field(item, _VALUE_INFO_NAME)
+                for n, item, _ in _fields(value)
+                if n == _GRAPH_OUTPUT
+            }
+            extra = b"".join(
+                _message(_GRAPH_OUTPUT, _float_tensor_info(name))
+                for name in FEATURE_OUTPUTS
+                if name not in present
             )
-    return bytes(model.SerializeToString())
+            out += _message(_MODEL_GRAPH, value + extra)
+        else:
+            out += raw
+    return bytes(out)
+
+
+# Field numbers of onnx.proto: ModelProto.graph, GraphProto.output, ValueInfoProto.name / .type,
+# TypeProto.tensor_type, TypeProto.Tensor.elem_type; TensorProto.FLOAT is 1.
+_MODEL_GRAPH, _GRAPH_OUTPUT, _VALUE_INFO_NAME, _VALUE_INFO_TYPE = 7, 12, 1, 2
+_TYPE_TENSOR, _TENSOR_ELEM_TYPE, _FLOAT = 1, 1, 1
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _read_varint(data: bytes, at: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if not byte & 0x80:
+            return value, at
+
+
+def _fields(data: bytes) -> list[tuple[int, bytes, bytes]]:
+    """(field number, payload of a length-delimited field or b"", the field's raw bytes)."""
+    fields, at = [], 0
+    while at < len(data):
+        start = at
+        key, at = _read_varint(data, at)
+        number, wire = key >> 3, key & 7
+        payload = b""
+        if wire == 0:
+            _, at = _read_varint(data, at)
+        elif wire == 1:
+            at += 8
+        elif wire == 5:
+            at += 4
+        elif wire == 2:
+            length, at = _read_varint(data, at)
+            payload, at = data[at : at + length], at + length
+        else:
+            raise ModelIntegrityError(f"unexpected protobuf wire type {wire} in the model file")
+        fields.append((number, payload, data[start:at]))
+    return fields
+
+
+def _string_field(message: bytes, number: int) -> str:
+    for n, payload, _ in _fields(message):
+        if n == number:
+            return payload.decode("utf-8")
+    return ""
+
+
+def _message(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _float_tensor_info(name: str) -> bytes:
+    tensor = _varint(_TENSOR_ELEM_TYPE << 3) + _varint(_FLOAT)
+    return _message(_VALUE_INFO_NAME, name.encode()) + _message(
+        _VALUE_INFO_TYPE, _message(_TYPE_TENSOR, tensor)
+    )
 
 
 def _batches(order: list[int], lengths: npt.NDArray[np.int64], batch_size: int) -> list[list[int]]:
