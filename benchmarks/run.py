@@ -6,6 +6,11 @@ import subprocess
 import sys
 
 BENCHMARKS = [
+    "benchmarks.engine_accuracy",
+    "benchmarks.engine_targets",
+    "benchmarks.triage_features",
+    "benchmarks.reply_memory",
+    "benchmarks.stress_test",
     "benchmarks.ingest",
     "benchmarks.exports",
     "benchmarks.retrain",
@@ -16,15 +21,9 @@ BENCHMARKS = [
 
 
 def main() -> None:
-    for module in BENCHMARKS + [m for m in ("benchmarks.engine_accuracy",) if _exists(m)]:
+    for module in BENCHMARKS:
         print(f"== {module}", flush=True)
         subprocess.run([sys.executable, "-m", module], check=True)
-
-
-def _exists(module: str) -> bool:
-    from importlib.util import find_spec
-
-    return find_spec(module) is not None
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ class CustomHead:
             "classes": self.classes,
             "vocab": vocab,
             "rows": self.rows,
-            "features": list(FEATURE_OUTPUTS),
+            "features": self.features,
         }
         arrays = {**idf, "coef": self.head.coef, "intercept": self.head.intercept}
         return {

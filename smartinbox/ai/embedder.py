@@ -179,8 +179,8 @@ class MiniLMEmbedder:
         return np.asarray(np.hstack(blocks), dtype=np.float32)
 
 
-def _with_feature_outputs(path: Path) -> bytes:
-    """The model with the pooled layers' values added as graph outputs (the file is unchanged).
+def _with_feature_outputs(path: Path, names: Sequence[str] = FEATURE_OUTPUTS) -> bytes:
+    """The model with these graph values added as outputs (the file is unchanged).
 
     ONNX files are protocol buffers, and a repeated field may be extended by appending to its
     message, so this edits the bytes directly: the `onnx` package would cost the process about
@@ -197,7 +197,7 @@ def _with_feature_outputs(path: Path) -> bytes:
             }
             extra = b"".join(
                 _message(_GRAPH_OUTPUT, _float_tensor_info(name))
-                for name in FEATURE_OUTPUTS
+                for name in names
                 if name not in present
             )
             out += _message(_MODEL_GRAPH, value + extra)

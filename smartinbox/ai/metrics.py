@@ -19,6 +19,16 @@ def _r(value: float) -> float:
     return round(float(value), 4)
 
 
+def auc(scores: Sequence[float], labels: Sequence[bool | int]) -> float | None:
+    """ROC AUC: the chance a positive scores above a negative (a tie counts half); None
+    unless both classes are present."""
+    from sklearn.metrics import roc_auc_score
+
+    if len({bool(y) for y in labels}) < 2:
+        return None
+    return float(roc_auc_score([bool(y) for y in labels], list(scores)))
+
+
 def reliability(
     confidence: Sequence[float], correct: Sequence[int | bool], bins: int = CALIBRATION_BINS
 ) -> dict[str, Any]:

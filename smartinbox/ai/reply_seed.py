@@ -11,6 +11,7 @@ from smartinbox.ai.confidence import AcceptanceModel, fit_acceptance, retrieval_
 from smartinbox.ai.corpus import BitextRow, bitext_rows
 from smartinbox.ai.evaluation import PreparedCorpus
 from smartinbox.ai.memory import ReplyMemory, StoredReply
+from smartinbox.ai.metrics import auc
 from smartinbox.ai.placeholders import extract_entities, templatize
 
 # Bitext's entity columns name the value each request carries; these kinds are customer data
@@ -128,8 +129,5 @@ def _cross_validated(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> np.nda
 
 
 def _auc(scores: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    if labels.min() == labels.max():
-        return 0.5
-    return float(roc_auc_score(labels, scores))
+    value = auc(scores.tolist(), labels.tolist())
+    return 0.5 if value is None else value

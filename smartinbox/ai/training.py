@@ -7,7 +7,6 @@ models folder. The same inputs give byte-identical files, hence the same model v
 
 from __future__ import annotations
 
-import json
 import platform
 import threading
 import time
@@ -161,7 +160,7 @@ def load_local_engine(models_dir: Path, embedder: MiniLMEmbedder | None = None) 
         raise ModelArtifactsError(
             f"models in {models_dir} were trained with another embedding model; retrain them"
         )
-    if config["embedding"].get("features") != list(FEATURE_OUTPUTS):
+    if not _reads_current_features(config):
         raise ModelArtifactsError(
             f"models in {models_dir} were trained on other triage features; retrain them "
             "(smartinbox models train)"
@@ -206,19 +205,21 @@ def ensure_models(models_dir: Path, progress: Progress | None = None) -> dict[st
             manifest = read_manifest(Path(models_dir))
         except ModelArtifactsError:
             return train_default_models(Path(models_dir), progress)
-        if not _reads_current_features(Path(models_dir)):
+        try:
+            config = load_json((Path(models_dir) / "engine.json").read_bytes())
+        except (OSError, ValueError):
+            config = {}
+        if not _reads_current_features(config):
             # Trained by an earlier release on other triage features: its heads cannot read
-            # this release's. Retraining keeps the team's own heads' files (they say so too).
+            # this release's. Retraining carries the team's own heads' files over; those
+            # trained on other features are set aside when loaded (custom_heads.py).
             return train_default_models(Path(models_dir), progress)
         return manifest
 
 
-def _reads_current_features(models_dir: Path) -> bool:
-    try:
-        config = json.loads((models_dir / "engine.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return bool(config.get("embedding", {}).get("features") == list(FEATURE_OUTPUTS))
+def _reads_current_features(engine_config: dict[str, Any]) -> bool:
+    """Whether `engine.json`'s heads were fitted on the features this release computes."""
+    return bool(engine_config.get("embedding", {}).get("features") == list(FEATURE_OUTPUTS))
 
 
 def _entry_row(entry: StoredReply) -> list[str | None]:

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from smartinbox.ai.metrics import auc
 from smartinbox.kit.errors import ValidationFailed
 from smartinbox.kit.text import html_to_text
 
@@ -45,27 +46,6 @@ class Rated:
     useful: bool | None
     stars: int | None = None
     reference: str | None = None
-
-
-def auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
-    """Rank AUC with ties at their mean rank; None without both classes."""
-    positives = sum(1 for y in labels if y)
-    negatives = len(labels) - positives
-    if positives == 0 or negatives == 0:
-        return None
-    order = sorted(range(len(scores)), key=lambda i: scores[i])
-    ranks = [0.0] * len(scores)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
-            j += 1
-        mean_rank = (i + j) / 2 + 1  # ranks are 1-based
-        for k in range(i, j + 1):
-            ranks[order[k]] = mean_rank
-        i = j + 1
-    rank_sum = sum(r for r, y in zip(ranks, labels, strict=True) if y)
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
 def _spread(values: Sequence[float]) -> dict[str, Any]:

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from smartinbox import config
 from smartinbox.ai.judge import get_judge
+from smartinbox.ai.metrics import auc
 from smartinbox.cli import app as cli
-from smartinbox.evaluation.judge_agreement import auc, parse_rating
+from smartinbox.evaluation.judge_agreement import parse_rating
 from tests.conftest import Actor, Env
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, default_responder
 from tests.feedback.helpers import ingest, rate

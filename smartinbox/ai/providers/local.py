@@ -10,7 +10,7 @@ import numpy as np
 
 from smartinbox.ai.calibration import Calibration
 from smartinbox.ai.confidence import AcceptanceModel, retrieval_features
-from smartinbox.ai.embedder import DIMENSIONS, MiniLMEmbedder
+from smartinbox.ai.embedder import DIMENSIONS, FloatMatrix, MiniLMEmbedder
 from smartinbox.ai.engine import Evidence, MemoryItem, MessageInput, Suggestion, Triage
 from smartinbox.ai.memory import Neighbour, ReplyMemory, StoredReply
 from smartinbox.ai.placeholders import extract_entities, fill_placeholders, templatize
@@ -84,8 +84,9 @@ class LocalEngine:
 
     def suggest(self, message: MessageInput, triage: Triage) -> Suggestion:
         started = time.perf_counter()
-        vector = self.embedder.embed([_clean(message.text)])[0]
-        neighbours = self.memory.search(vector, NEIGHBOURS, self._topic_bonus(message))
+        features = self.embedder.features([_clean(message.text)])
+        bonus = self._topic_bonuses([message], features)[0]
+        neighbours = self.memory.search(features[0, :DIMENSIONS], NEIGHBOURS, bonus)
         return self._suggestion(message, triage, neighbours, started)
 
     def prepare(self, messages: Sequence[MessageInput]) -> None:
@@ -103,8 +104,9 @@ class LocalEngine:
         if not messages:
             return []
         started = time.perf_counter()
-        vectors = self.embedder.embed([_clean(m.text) for m in messages])
-        found = self.memory.search_many(vectors, NEIGHBOURS, self._topic_bonuses(messages))
+        features = self.embedder.features([_clean(m.text) for m in messages])
+        bonuses = self._topic_bonuses(messages, features)
+        found = self.memory.search_many(features[:, :DIMENSIONS], NEIGHBOURS, bonuses)
         shared_ms = (time.perf_counter() - started) * 1000 / len(messages)
         out = []
         for message, triage, neighbours in zip(messages, triages, found, strict=True):
@@ -154,14 +156,11 @@ class LocalEngine:
             latency_ms=_ms(started),
         )
 
-    def _topic_bonus(self, message: MessageInput) -> dict[str, float]:
-        return self._topic_bonuses([message])[0]
-
-    def _topic_bonuses(self, messages: Sequence[MessageInput]) -> list[dict[str, float]]:
+    def _topic_bonuses(
+        self, messages: Sequence[MessageInput], features: FloatMatrix
+    ) -> list[dict[str, float]]:
         classes = self.triage_model.heads["topic"].classes
         texts = [_clean(m.text) for m in messages]
-        # The message was embedded a moment ago for its vector: its features come from the cache.
-        features = self.embedder.features(texts)
         return [
             {c: TOPIC_WEIGHT * float(p) for c, p in zip(classes, row, strict=True) if p > 0.01}
             for row in self.triage_model.topic_proba(texts, features)
