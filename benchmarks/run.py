@@ -10,6 +10,7 @@ BENCHMARKS = [
     "benchmarks.engine_targets",
     "benchmarks.triage_features",
     "benchmarks.reply_memory",
+    "benchmarks.memory_replay",
     "benchmarks.stress_test",
     "benchmarks.ingest",
     "benchmarks.exports",

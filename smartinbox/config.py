@@ -209,6 +209,15 @@ class Settings(BaseSettings):
         20.0, ge=0, description="Seconds a graceful shutdown waits for running jobs to finish."
     )
 
+    memory_vector_cache: bool = Field(
+        True,
+        description=(
+            "Keep the vector and topic of every reply the reply memory remembers in the "
+            "database, so a restart, another worker or a reloaded version reads them back "
+            "instead of embedding those messages again."
+        ),
+    )
+
     # The learning loop: feedback, training data, exports and retraining.
     feedback_instant_learning: bool = Field(
         True,

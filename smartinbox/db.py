@@ -126,3 +126,13 @@ def session_scope(settings: Settings | None = None, *, write: bool = True) -> It
         raise
     finally:
         session.close()
+
+
+def insert_ignoring_duplicates(session: Session, model: Any, keys: list[str]) -> Any:
+    """An INSERT of `model` rows that skips rows whose `keys` the table already has."""
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(model).on_conflict_do_nothing(index_elements=keys)
+    return sqlite_insert(model).on_conflict_do_nothing(index_elements=keys)

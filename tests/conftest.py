@@ -15,9 +15,10 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -289,3 +290,19 @@ def admin(current_env: Env) -> Actor:
 
 def drain() -> int:
     return worker.drain()
+
+
+@pytest.fixture
+def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the embedding model is asked to read from now on (the model still runs)."""
+    texts: list[str] = []
+    from smartinbox.ai.embedder import MiniLMEmbedder
+
+    real = MiniLMEmbedder.features
+
+    def counting(self: MiniLMEmbedder, batch: Sequence[str], *args: int) -> Any:
+        texts.extend(batch)
+        return real(self, batch, *args)
+
+    monkeypatch.setattr(MiniLMEmbedder, "features", counting)
+    return texts

@@ -84,6 +84,24 @@ class MemoryItem:
     topic: str | None = None
 
 
+@dataclass(frozen=True)
+class CachedVector:
+    """What remembering a message computed: its sentence vector (float32 bytes) and the topic
+    the engine's head gave it."""
+
+    vector: bytes
+    topic: str
+
+
+class VectorCache(Protocol):
+    """A durable store of remembered messages' vectors, keyed by the engine's `fingerprint`
+    (its models) and the SHA-256 of the message text as the engine reads it."""
+
+    def load(self, fingerprint: str, keys: Sequence[str]) -> dict[str, CachedVector]: ...
+
+    def store(self, fingerprint: str, rows: dict[str, CachedVector]) -> None: ...
+
+
 class Engine(Protocol):
     name: str
     version: str
@@ -99,6 +117,14 @@ class Engine(Protocol):
     def remember(self, items: Sequence[MemoryItem]) -> None:
         """Add known good replies to the reply memory (instant learning)."""
         ...
+
+
+def use_vector_cache(engine: Engine, cache: VectorCache | None) -> None:
+    """Let an engine whose reply memory embeds messages keep and reuse their vectors in
+    `cache` (engines that embed nothing ignore it)."""
+    step = getattr(engine, "use_vector_cache", None)
+    if step is not None:
+        step(cache)
 
 
 def prepare(engine: Engine, messages: Sequence[MessageInput]) -> None:

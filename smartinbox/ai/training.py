@@ -7,6 +7,8 @@ models folder. The same inputs give byte-identical files, hence the same model v
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import threading
 import time
@@ -190,12 +192,18 @@ def load_local_engine(models_dir: Path, embedder: MiniLMEmbedder | None = None) 
         embedder=embedder,
         account_types=config["account_types"],
         version=str(manifest["version"]),
+        fingerprint=models_fingerprint(manifest),
         calibration=(
             Calibration.from_dict(load_json(files[CALIBRATION_FILE]))
             if CALIBRATION_FILE in files
             else None
         ),
     )
+
+
+def models_fingerprint(manifest: dict[str, Any]) -> str:
+    """One hash for a models folder's content: the manifest lists every file's checksum."""
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def ensure_models(models_dir: Path, progress: Progress | None = None) -> dict[str, Any]:

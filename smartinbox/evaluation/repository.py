@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from smartinbox.db import insert_ignoring_duplicates
 from smartinbox.models import (
     AgentReply,
     AIReply,
@@ -91,14 +90,8 @@ def add_logs(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert a chunk of results in one statement; rows the run already has are left alone
     (a resumed run, or two processes on the same run)."""
     if rows:
-        stmt = _insert_ignoring_duplicates(session, StressTestLog, ["run_id", "interaction_key"])
+        stmt = insert_ignoring_duplicates(session, StressTestLog, ["run_id", "interaction_key"])
         session.execute(stmt, list(rows))
-
-
-def _insert_ignoring_duplicates(session: Session, model: Any, keys: list[str]) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(model).on_conflict_do_nothing(index_elements=keys)
-    return sqlite_insert(model).on_conflict_do_nothing(index_elements=keys)
 
 
 def get_harness_run(session: Session, run_id: int) -> HarnessRun | None:
@@ -122,7 +115,7 @@ def harness_cases(session: Session, run_id: int) -> Sequence[HarnessCase]:
 def add_harness_cases(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert a chunk of cases; positions the run already has are left alone."""
     if rows:
-        stmt = _insert_ignoring_duplicates(session, HarnessCase, ["run_id", "position"])
+        stmt = insert_ignoring_duplicates(session, HarnessCase, ["run_id", "position"])
         session.execute(stmt, list(rows))
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from smartinbox.ai.engine import Engine, MemoryItem
+from smartinbox.ai.engine import Engine, MemoryItem, VectorCache, use_vector_cache
 from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
 from smartinbox.feedback import team_heads
@@ -116,11 +116,17 @@ def retrain(
     }
 
 
-def load_candidate(artifacts: dict[str, Any], embedder: MiniLMEmbedder | None = None) -> Engine:
-    """The engine of a local version: its models plus its rebuilt reply memory."""
+def load_candidate(
+    artifacts: dict[str, Any],
+    embedder: MiniLMEmbedder | None = None,
+    vector_cache: VectorCache | None = None,
+) -> Engine:
+    """The engine of a local version: its models plus its rebuilt reply memory (vectors read
+    from `vector_cache` where it has them)."""
     from smartinbox.ai.training import load_local_engine
 
     engine: Engine = load_local_engine(Path(artifacts["models_dir"]), embedder=embedder)
+    use_vector_cache(engine, vector_cache)
     batch: list[MemoryItem] = []
     for item in read_memory(Path(artifacts["reply_memory"])):
         batch.append(item)

@@ -30,7 +30,12 @@ from smartinbox.models.inbox import (
     MessageEvent,
     ReplyMacro,
 )
-from smartinbox.models.versions import AssistantVersion, FineTuneJob
+from smartinbox.models.versions import (
+    AssistantVersion,
+    FineTuneJob,
+    MemoryVector,
+    MemoryVectorSet,
+)
 
 __all__ = [
     "AIReply",
@@ -54,6 +59,8 @@ __all__ = [
     "HarnessCase",
     "HarnessRun",
     "LabelCorrection",
+    "MemoryVector",
+    "MemoryVectorSet",
     "Message",
     "MessageEvent",
     "ReplyMacro",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartinbox.models.base import (
@@ -63,3 +63,35 @@ class FineTuneJob(IdMixin, CreatedMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class MemoryVectorSet(Base):
+    """The reply-memory vectors of one engine (one models folder, by fingerprint).
+
+    A process that loads the engine marks the set used; sets no process has used for a while
+    (the models were retrained since) are deleted with their vectors.
+    """
+
+    __tablename__ = "memory_vector_sets"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dimensions: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class MemoryVector(Base):
+    """A remembered message's sentence vector and topic, as its engine computed them."""
+
+    __tablename__ = "memory_vectors"
+
+    fingerprint: Mapped[str] = mapped_column(
+        String(64),
+        ForeignKey("memory_vector_sets.fingerprint", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    # SHA-256 of the message text as the engine reads it (cleaned and cut).
+    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # float32, little-endian
+    topic: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

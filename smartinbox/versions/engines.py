@@ -12,6 +12,8 @@ replaced the models) it replays, with `remember()`, the approved replies agents 
 version went live, which is exactly what instant learning taught it, so nothing is lost when a
 process restarts. Replies its own reply memory file already holds are skipped. Candidates are
 left as they were built: a stress test compares versions, not what each happened to learn.
+Every engine handed out here keeps the vectors it remembers in the database (vector_cache.py),
+so a replay reads them back instead of embedding the same messages on every start.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from smartinbox.ai import get_engine
 from smartinbox.ai.engine import Engine, MemoryItem
 from smartinbox.config import Settings
+from smartinbox.versions.vector_cache import DatabaseVectorCache, attach, forget_opened
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -96,18 +99,19 @@ def prime(
 
 def default_engine(settings: Settings, since: datetime | None = None) -> Engine:
     """The default models folder's engine, with the approved replies since `since` remembered."""
-    engine = get_engine(settings.resolved_models_dir())
+    engine = attach(settings, get_engine(settings.resolved_models_dir()))
     prime(settings, engine, since)
     return engine
 
 
-def _load(artifacts: dict[str, Any]) -> Engine:
+def _load(settings: Settings, artifacts: dict[str, Any]) -> Engine:
     # On the process's shared embedder: a second MiniLM per version would cost a few hundred
     # megabytes each.
     from smartinbox.ai.registry import shared_embedder
     from smartinbox.feedback.local_retrain import load_candidate
 
-    return load_candidate(artifacts, embedder=shared_embedder())
+    cache = DatabaseVectorCache(settings) if settings.memory_vector_cache else None
+    return load_candidate(artifacts, embedder=shared_embedder(), vector_cache=cache)
 
 
 def _known(artifacts: dict[str, Any]) -> set[tuple[str | None, str]]:
@@ -125,7 +129,7 @@ def engine_for_version(
 ) -> Engine:
     """The engine that answers for a version; `live_since` when it is live, from when."""
     if version_id is None or not has_local_artifacts(artifacts):
-        default = get_engine(settings.resolved_models_dir())
+        default = attach(settings, get_engine(settings.resolved_models_dir()))
         if version_id is None or live_since is not None:
             prime(settings, default, live_since)
         return default
@@ -134,11 +138,11 @@ def engine_for_version(
         cached = _cache.get(key)
         if cached is None:
             # Loading under the lock: two threads asking at once must not load twice.
-            cached = _load(artifacts)
+            cached = _load(settings, artifacts)
             for old in [k for k in _cache if k[0] == version_id]:
                 del _cache[old]
             _cache[key] = cached
-    engine = cached
+    engine = attach(settings, cached)
     if live_since is not None and engine not in _primed:
         prime(settings, engine, live_since, _known(artifacts))
     return engine
@@ -163,3 +167,4 @@ def clear() -> None:
         _cache.clear()
     with _prime_lock:
         _primed.clear()
+    forget_opened()

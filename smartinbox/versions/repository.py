@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from smartinbox.db import insert_ignoring_duplicates
 from smartinbox.models import (
     AgentReply,
     AIReply,
     AnalyticsEscalation,
     AssistantVersion,
     Feedback,
+    MemoryVector,
+    MemoryVectorSet,
     TrainingPrompt,
 )
 
@@ -103,3 +108,63 @@ def escalations(session: Session, version_id: int) -> int:
         session.scalar(select(func.count()).where(AnalyticsEscalation.version_id == version_id))
         or 0
     )
+
+
+def memory_vectors(
+    session: Session, fingerprint: str, keys: Sequence[str]
+) -> list[tuple[str, bytes, str]]:
+    """(text_sha256, vector, topic) of the keys the fingerprint's set holds."""
+    if not keys:
+        return []
+    rows = session.execute(
+        select(MemoryVector.text_sha256, MemoryVector.vector, MemoryVector.topic).where(
+            MemoryVector.fingerprint == fingerprint, MemoryVector.text_sha256.in_(list(keys))
+        )
+    )
+    return [(key, bytes(vector), topic) for key, vector, topic in rows]
+
+
+def put_memory_vectors(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert vectors, replacing a key's row where there is one (a damaged row recomputed)."""
+    if not rows:
+        return
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    pg = session.get_bind().dialect.name == "postgresql"
+    stmt = (postgresql_insert if pg else sqlite_insert)(MemoryVector)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["fingerprint", "text_sha256"],
+            set_={"vector": stmt.excluded.vector, "topic": stmt.excluded.topic},
+        ),
+        list(rows),
+    )
+
+
+def use_memory_vector_set(
+    session: Session, fingerprint: str, dimensions: int, now: datetime
+) -> None:
+    stmt = insert_ignoring_duplicates(session, MemoryVectorSet, ["fingerprint"])
+    session.execute(
+        stmt,
+        [{"fingerprint": fingerprint, "dimensions": dimensions, "created_at": now,
+          "last_used_at": now}],
+    )  # fmt: skip
+    session.execute(
+        update(MemoryVectorSet)
+        .where(MemoryVectorSet.fingerprint == fingerprint)
+        .values(last_used_at=now)
+    )
+
+
+def drop_memory_vector_sets(session: Session, unused_since: datetime) -> int:
+    """Delete the sets (and their vectors) no process has used since `unused_since`."""
+    stale = select(MemoryVectorSet.fingerprint).where(MemoryVectorSet.last_used_at < unused_since)
+    fingerprints = list(session.scalars(stale))
+    if fingerprints:
+        session.execute(delete(MemoryVector).where(MemoryVector.fingerprint.in_(fingerprints)))
+        session.execute(
+            delete(MemoryVectorSet).where(MemoryVectorSet.fingerprint.in_(fingerprints))
+        )
+    return len(fingerprints)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from smartinbox.ai import clear_engines
 from smartinbox.app import create_app
+from smartinbox.models import MemoryVector
 from smartinbox.versions import engines as version_engines
 from smartinbox.versions import service as versions
 from tests.conftest import Actor, Env
@@ -50,9 +53,40 @@ def test_agent_reply_survives_a_restart(env: Env, agent: Actor) -> None:
     assert any(e["ref_id"] == f"message:{_first_id(env)}" for e in again["suggestion"]["evidence"])
 
 
-def _first_id(env: Env) -> int:
-    from sqlalchemy import select
+def test_a_restart_reads_remembered_vectors_back_instead_of_embedding(
+    env: Env, agent: Actor, embedded_texts: list[str]
+) -> None:
+    with TestClient(create_app(env.settings)) as client:
+        _teach(client, agent, "c-1", QUESTION, CORRECTION)
+    assert QUESTION in embedded_texts  # the agent's reply was remembered: its message embedded
+    with env.session() as s:
+        assert s.scalar(select(func.count()).select_from(MemoryVector)) >= 1
 
+    _restart()
+    embedded_texts.clear()
+    with TestClient(create_app(env.settings)) as client:
+        again = ingest(client, agent, "c-2", PARAPHRASE + " Thanks!")
+    assert again["suggestion"]["text"] == CORRECTION  # replayed into the new process's memory
+    assert QUESTION not in embedded_texts  # from the database's vector, not the model
+
+
+def test_without_the_vector_cache_a_restart_embeds_again(
+    env: Env, agent: Actor, embedded_texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(env.settings, "memory_vector_cache", False)
+    with TestClient(create_app(env.settings)) as client:
+        _teach(client, agent, "n-1", QUESTION, CORRECTION)
+    _restart()
+    embedded_texts.clear()
+    with TestClient(create_app(env.settings)) as client:
+        again = ingest(client, agent, "n-2", PARAPHRASE + " Thanks!")
+    assert again["suggestion"]["text"] == CORRECTION
+    assert QUESTION in embedded_texts
+    with env.session() as s:
+        assert s.scalar(select(func.count()).select_from(MemoryVector)) == 0
+
+
+def _first_id(env: Env) -> int:
     from smartinbox.models import Message
 
     with env.session() as s:

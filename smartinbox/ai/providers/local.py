@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,11 +13,21 @@ import numpy as np
 from smartinbox.ai.calibration import Calibration
 from smartinbox.ai.confidence import AcceptanceModel, retrieval_features
 from smartinbox.ai.embedder import DIMENSIONS, FloatMatrix, MiniLMEmbedder
-from smartinbox.ai.engine import Evidence, MemoryItem, MessageInput, Suggestion, Triage
+from smartinbox.ai.engine import (
+    CachedVector,
+    Evidence,
+    MemoryItem,
+    MessageInput,
+    Suggestion,
+    Triage,
+    VectorCache,
+)
 from smartinbox.ai.memory import Neighbour, ReplyMemory, StoredReply
 from smartinbox.ai.placeholders import extract_entities, fill_placeholders, templatize
 from smartinbox.ai.triage import TriageModel
 from smartinbox.kit.text import normalise, strip_control
+
+log = logging.getLogger(__name__)
 
 NEIGHBOURS = 5
 EVIDENCE = 3
@@ -59,6 +71,7 @@ class LocalEngine:
         account_types: Sequence[str],
         version: str,
         calibration: Calibration | None = None,
+        fingerprint: str = "",
     ) -> None:
         self.triage_model = triage_model
         self.memory = memory
@@ -68,6 +81,10 @@ class LocalEngine:
         self.version = version
         # Fitted on the team's real accept/replace outcomes when there were enough of them.
         self.calibration = calibration
+        # Identifies the models (embedding model and topic head) a remembered vector and topic
+        # came from; a vector cache keeps them under it.
+        self.fingerprint = fingerprint
+        self.vector_cache: VectorCache | None = None
 
     def analyze(self, messages: Sequence[MessageInput]) -> list[Triage]:
         if not messages:
@@ -172,18 +189,15 @@ class LocalEngine:
 
         return ReplyChoice(chosen=max(neighbours, key=score), neighbours=neighbours)
 
+    def use_vector_cache(self, cache: VectorCache | None) -> None:
+        self.vector_cache = cache if self.fingerprint else None
+
     def remember(self, items: Sequence[MemoryItem]) -> None:
         items = [i for i in items if i.message.strip() and i.reply.strip()]
         if not items:
             return
         texts = [_clean(i.message) for i in items]
-        features = self.embedder.features(texts)
-        vectors = np.ascontiguousarray(features[:, :DIMENSIONS])
-        missing = [n for n, item in enumerate(items) if not item.topic]
-        predicted: dict[int, str] = {}
-        if missing:
-            topics = self.triage_model.topics([texts[n] for n in missing], features[missing])
-            predicted = dict(zip(missing, topics, strict=True))
+        vectors, topics = self._memory_vectors(texts)
         entries = [
             StoredReply(
                 message=item.message,
@@ -193,11 +207,55 @@ class LocalEngine:
                 ),
                 source=item.source,
                 ref_id=item.ref_id,
-                topic=item.topic or predicted[n],
+                topic=item.topic or topics[n],
             )
             for n, item in enumerate(items)
         ]
         self.memory.add(entries, vectors, supersede=True)
+
+    def _memory_vectors(self, texts: Sequence[str]) -> tuple[FloatMatrix, list[str]]:
+        """Each text's sentence vector and predicted topic: from the vector cache where it has
+        them (a restart does not embed again what it remembered before), computed otherwise."""
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        cached = self._cache_load(keys)
+        vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        topics = [""] * len(texts)
+        missing = []
+        for n, key in enumerate(keys):
+            hit = cached.get(key)
+            if hit is None or len(hit.vector) != DIMENSIONS * 4:
+                missing.append(n)
+                continue
+            vectors[n] = np.frombuffer(hit.vector, dtype="<f4")
+            topics[n] = hit.topic
+        if missing:
+            features = self.embedder.features([texts[n] for n in missing])
+            computed = self.triage_model.topics([texts[n] for n in missing], features)
+            fresh = {}
+            for row, n in enumerate(missing):
+                vectors[n] = features[row, :DIMENSIONS]
+                topics[n] = computed[row]
+                fresh[keys[n]] = CachedVector(vectors[n].astype("<f4").tobytes(), computed[row])
+            self._cache_store(fresh)
+        return vectors, topics
+
+    def _cache_load(self, keys: list[str]) -> dict[str, CachedVector]:
+        if self.vector_cache is None:
+            return {}
+        try:
+            return self.vector_cache.load(self.fingerprint, sorted(set(keys)))
+        except Exception:
+            # The cache saves time; without it the messages are embedded as usual.
+            log.warning("reply-memory vector cache unreadable; embedding instead", exc_info=True)
+            return {}
+
+    def _cache_store(self, rows: dict[str, CachedVector]) -> None:
+        if self.vector_cache is None or not rows:
+            return
+        try:
+            self.vector_cache.store(self.fingerprint, rows)
+        except Exception:
+            log.warning("reply-memory vectors not cached", exc_info=True)
 
 
 def _clean(text: str) -> str:

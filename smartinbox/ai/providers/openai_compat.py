@@ -14,7 +14,14 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from smartinbox.ai.engine import Evidence, MemoryItem, MessageInput, Suggestion, Triage
+from smartinbox.ai.engine import (
+    Evidence,
+    MemoryItem,
+    MessageInput,
+    Suggestion,
+    Triage,
+    VectorCache,
+)
 from smartinbox.ai.judge import Judgement
 from smartinbox.ai.providers import openai_prompts as prompts
 from smartinbox.ai.providers.local import LocalEngine
@@ -162,6 +169,9 @@ class OpenAIEngine:
     def remember(self, items: Sequence[MemoryItem]) -> None:
         # The reply memory is the local engine's: one memory, whichever provider writes.
         self.local.remember(items)
+
+    def use_vector_cache(self, cache: VectorCache | None) -> None:
+        self.local.use_vector_cache(cache)
 
     # -- explain, improve, judge ------------------------------------------------------------
 
