@@ -99,6 +99,18 @@ def topic_of(session: Session, message_id: int) -> str | None:
     return session.scalar(select(Analysis.topic).where(Analysis.message_id == message_id))
 
 
+def topics_of(session: Session, message_ids: set[int], chunk: int = 500) -> dict[int, str]:
+    """message id -> its analysis's topic (an agent's correction where there is one)."""
+    ids = sorted(message_ids)
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), chunk):
+        stmt = select(Analysis.message_id, Analysis.topic).where(
+            Analysis.message_id.in_(ids[start : start + chunk])
+        )
+        out.update({int(mid): str(topic) for mid, topic in session.execute(stmt) if topic})
+    return out
+
+
 def replay_for(session: Session, message_id: int, ai_reply_id: int) -> FeedbackReplayLog | None:
     return session.scalar(
         select(FeedbackReplayLog).where(

@@ -46,17 +46,29 @@ def has_local_artifacts(artifacts: dict[str, Any]) -> bool:
 
 
 def _stored_items(settings: Settings, since: datetime | None) -> list[MemoryItem]:
-    """Approved replies kept in the database since `since`, oldest first (the latest wins)."""
+    """Approved replies kept in the database since `since`, oldest first (the latest wins),
+    each with its message's topic."""
     from smartinbox.db import session_scope
     from smartinbox.feedback import repository as repo
     from smartinbox.feedback.training import is_junk
 
     with session_scope(settings, write=False) as session:
-        return [
-            MemoryItem(ex.prompt, ex.completion, "agent_reply", _ref(ex.message_id, ex.id))
-            for ex in repo.iter_examples(session, since=since)
-            if not is_junk(ex.completion)
+        examples = [
+            ex for ex in repo.iter_examples(session, since=since) if not is_junk(ex.completion)
         ]
+        # Filed under the message's topic, as instant learning filed it (an agent's
+        # correction included), not under whatever the head would predict now.
+        topics = repo.topics_of(session, {ex.message_id for ex in examples if ex.message_id})
+    return [
+        MemoryItem(
+            ex.prompt,
+            ex.completion,
+            "agent_reply",
+            _ref(ex.message_id, ex.id),
+            topics.get(ex.message_id) if ex.message_id else None,
+        )
+        for ex in examples
+    ]
 
 
 def _ref(message_id: int | None, example_id: int) -> str:

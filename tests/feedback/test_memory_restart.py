@@ -86,6 +86,30 @@ def test_without_the_vector_cache_a_restart_embeds_again(
         assert s.scalar(select(func.count()).select_from(MemoryVector)) == 0
 
 
+def _topic_in_memory(env: Env, ref: str) -> str:
+    engine = version_engines.live_engine(env.settings)
+    _, active, entries = engine.memory.snapshot()  # type: ignore[attr-defined]
+    (topic,) = {e.topic for e, on in zip(entries, active, strict=True) if on and e.ref_id == ref}
+    return str(topic)
+
+
+def test_a_replayed_reply_keeps_the_topic_an_agent_corrected(env: Env, agent: Actor) -> None:
+    with TestClient(create_app(env.settings)) as client:
+        m = ingest(client, agent, "t-1", QUESTION)
+        r = client.post(f"/api/messages/{m['id']}/corrections",
+                        json={"field": "topic", "value": "paypal-payments"},
+                        headers=agent.headers)  # fmt: skip
+        assert r.status_code == 201, r.text
+        rate(client, agent, m["id"], useful=False)
+        reply(client, agent, m["id"], CORRECTION)
+        assert _topic_in_memory(env, f"message:{m['id']}") == "paypal-payments"
+
+    _restart()
+    with TestClient(create_app(env.settings)) as client:
+        ingest(client, agent, "t-2", PARAPHRASE)
+        assert _topic_in_memory(env, f"message:{m['id']}") == "paypal-payments"
+
+
 def _first_id(env: Env) -> int:
     from smartinbox.models import Message
 
