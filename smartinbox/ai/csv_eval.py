@@ -14,6 +14,7 @@ agent would have sent it with at most light edits.
 from __future__ import annotations
 
 import csv
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,19 +34,41 @@ class CsvColumnError(ValueError):
     """A named column is not in the file, or the file has no usable rows."""
 
 
+# A long e-mail with its quoted thread easily passes the csv module's 128 KiB field limit.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+DELIMITERS = ",;\t|"
+SNIFF_CHARS = 64 * 1024
+
+
 def read_columns(path: Path, columns: Sequence[str], limit: int | None = None) -> list[list[str]]:
-    """The named columns of every row with all of them non-empty (a file may be large)."""
+    """The named columns of every row with all of them non-empty (a file may be large).
+
+    Files come from whatever a team's help desk or spreadsheet exported: UTF-8 (with or without
+    a byte-order mark) or, failing that, Windows-1252; separated by commas, semicolons, tabs or
+    pipes (sniffed); column names matched exactly, else ignoring case and surrounding spaces.
+    """
+    try:
+        return _read_columns(path, columns, limit, "utf-8-sig")
+    except UnicodeDecodeError:
+        # Not UTF-8: an Excel export on Windows. cp1252 leaves five bytes undefined; those
+        # become U+FFFD rather than stopping the run.
+        return _read_columns(path, columns, limit, "cp1252")
+
+
+def _read_columns(
+    path: Path, columns: Sequence[str], limit: int | None, encoding: str
+) -> list[list[str]]:
     rows: list[list[str]] = []
-    with Path(path).open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise CsvColumnError(
-                f"{path}: no column {', '.join(repr(c) for c in missing)}; "
-                f"columns are {', '.join(reader.fieldnames or [])}"
-            )
+    with Path(path).open(encoding=encoding, errors="strict" if encoding != "cp1252" else "replace",
+                         newline="") as handle:  # fmt: skip
+        sample = handle.read(SNIFF_CHARS)
+        delimiter = _delimiter(path, sample, columns)
+        handle.seek(0)  # the codec skips a byte-order mark again
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, [])
+        index = [_column_index(header, c) for c in columns]
         for record in reader:
-            values = [(record.get(c) or "").strip() for c in columns]
+            values = [(record[i] if i < len(record) else "").strip() for i in index]
             if all(values):
                 rows.append(values)
                 if limit and len(rows) >= limit:
@@ -53,6 +76,36 @@ def read_columns(path: Path, columns: Sequence[str], limit: int | None = None) -
     if not rows:
         raise CsvColumnError(f"{path}: no row has a value in every column {', '.join(columns)}")
     return rows
+
+
+def _delimiter(path: Path, sample: str, columns: Sequence[str]) -> str:
+    """The delimiter whose header row has every named column: the sniffed one first."""
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = ","
+    first_line = sample.splitlines()[0] if sample else ""
+    tried: list[str] = []
+    for delimiter in dict.fromkeys([sniffed, *DELIMITERS]):
+        header = next(csv.reader([first_line], delimiter=delimiter), [])
+        if all(_column_index(header, c, strict=False) >= 0 for c in columns):
+            return delimiter
+        tried = tried or header
+    missing = [c for c in columns if _column_index(tried, c, strict=False) < 0]
+    raise CsvColumnError(
+        f"{path}: no column {', '.join(repr(c) for c in missing)}; columns are {', '.join(tried)}"
+    )
+
+
+def _column_index(header: Sequence[str], column: str, strict: bool = True) -> int:
+    if column in header:
+        return list(header).index(column)
+    folded = [h.strip().casefold() for h in header]
+    if column.strip().casefold() in folded:
+        return folded.index(column.strip().casefold())
+    if strict:
+        raise CsvColumnError(f"no column {column!r}")
+    return -1
 
 
 def evaluate_triage(
