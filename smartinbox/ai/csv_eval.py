@@ -86,7 +86,8 @@ def _delimiter(path: Path, sample: str, columns: Sequence[str]) -> str:
         sniffed = ","
     first_line = sample.splitlines()[0] if sample else ""
     tried: list[str] = []
-    for delimiter in dict.fromkeys([sniffed, *DELIMITERS]):
+    candidates: list[str] = list(dict.fromkeys([str(sniffed), *DELIMITERS]))
+    for delimiter in candidates:
         header = next(csv.reader([first_line], delimiter=delimiter), [])
         if all(_column_index(header, c, strict=False) >= 0 for c in columns):
             return delimiter
