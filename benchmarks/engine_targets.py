@@ -163,7 +163,7 @@ def _in_scope_accuracy(
     mask = np.array([c != OOS for c in classes])
     best = np.where(mask, proba, -1.0).argmax(axis=1)
     rows = [i for i, lbl in enumerate(test[1]) if lbl != OOS]
-    return round(sum(classes[best[i]] == test[1][i] for i in rows) / len(rows), 4)
+    return round(float(sum(classes[best[i]] == test[1][i] for i in rows)) / len(rows), 4)
 
 
 def _oos_predictions(classes: list[str], proba: Any, threshold: float) -> list[str]:

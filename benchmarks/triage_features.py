@@ -12,7 +12,8 @@ over tokens of every layer's output (and the last layer's maximum). Then:
 * for the shipped head, why OOS detection misses its target: OOS recall on `val` and on `test`
   at the same threshold, and the best OOS recall on `test` at in-scope accuracy >= 0.92 for the
   head's best probability alone and with the similarity to the nearest in-scope training
-  message added to it (a score that is not shipped: see docs/engine.md).
+  message added to it, and for the largest in-scope logit before the softmax (scores that are
+  not shipped: see docs/engine.md).
 
 Writes benchmarks/results/triage_features.json.
 
@@ -34,13 +35,14 @@ import numpy as np
 from benchmarks.common import machine, write_result
 from benchmarks.engine_targets import DATA, OOS
 from smartinbox.ai import features as features_module
-from smartinbox.ai.custom_heads import train_custom_head
+from smartinbox.ai.custom_heads import VARIANT, train_custom_head
 from smartinbox.ai.embedder import (
     MiniLMEmbedder,
     _batches,
     _with_feature_outputs,
     verify_model_file,
 )
+from smartinbox.ai.features import assemble, style_matrix
 
 # Graph values of the pinned model file: the output of each of its six layers and the token
 # embeddings (see FEATURE_OUTPUTS in smartinbox/ai/embedder.py).
@@ -105,6 +107,13 @@ def pooled_layers(texts: Sequence[str]) -> Blocks:
 
 def _stack(blocks: Blocks, keys: Sequence[str], rows: np.ndarray[Any, Any], scale: float) -> Any:
     return (np.hstack([blocks[k][rows] for k in keys]) * scale).astype(np.float32)
+
+
+def _max_logit_over(cols: list[int]) -> Callable[[Any, Any, Any], Any]:
+    def score(_rows: Any, _proba: Any, logits: Any) -> Any:
+        return logits[:, cols].max(axis=1)
+
+    return score
 
 
 def _figures(score: Any, best: list[str], labels: list[str], t: float) -> tuple[float, float]:
@@ -174,16 +183,27 @@ def main() -> None:
             _stack(blocks, keys, fit, scale),
         )
         part: dict[str, Any] = {}
-        scores: dict[str, Callable[[np.ndarray[Any, Any], Any], Any]] = {
-            "best probability": lambda _r, p: p.max(axis=1),
+        scores: dict[str, Callable[[np.ndarray[Any, Any], Any, Any], Any]] = {
+            "best probability": lambda _r, p, _z: p.max(axis=1),
         }
         if keys == SHIPPED and scale == 1.0:
-            scores["best probability + nearest training similarity"] = lambda r, p: (
+            scores["best probability + nearest training similarity"] = lambda r, p, _z: (
                 p.max(axis=1) + nearest(r)
             )
-        probas = {}
+            # The largest in-scope logit (before the softmax): not shipped, see docs/engine.md.
+            in_scope_cols = [j for j, c in enumerate(head.classes) if c != OOS]
+            scores["best in-scope logit"] = _max_logit_over(in_scope_cols)
+        probas, logits = {}, {}
         for split, r in (("val", val), ("test", test)):
-            probas[split] = head.proba([texts[i] for i in r], _stack(blocks, keys, r, scale))
+            split_texts = [texts[i] for i in r]
+            probas[split] = head.proba(split_texts, _stack(blocks, keys, r, scale))
+            matrix = assemble(
+                VARIANT,
+                head.featurizer.transform(split_texts),
+                _stack(blocks, keys, r, scale),
+                style_matrix(split_texts),
+            )
+            logits[split] = np.asarray(matrix @ head.head.coef.T + head.head.intercept)
         best = {s: [head.classes[j] for j in probas[s].argmax(axis=1)] for s in probas}
         truth = {"val": [labels[i] for i in val], "test": [labels[i] for i in test]}
         in_scope = [n for n, y in enumerate(truth["test"]) if y != OOS]
@@ -195,7 +215,8 @@ def main() -> None:
             4,
         )
         for score_name, score in scores.items():
-            s_val, s_test = score(val, probas["val"]), score(test, probas["test"])
+            s_val = score(val, probas["val"], logits["val"])
+            s_test = score(test, probas["test"], logits["test"])
             t = _val_threshold(s_val, best["val"], truth["val"])
             v_recall, v_acc = _figures(s_val, best["val"], truth["val"], t)
             recall, acc = _figures(s_test, best["test"], truth["test"], t)
