@@ -79,8 +79,9 @@ class DatabaseVectorCache:
 
 def attach(settings: Settings, engine: Engine) -> Engine:
     """`engine` with its reply memory reading and keeping vectors in this database."""
-    if settings.memory_vector_cache:
-        use_vector_cache(engine, DatabaseVectorCache(settings))
+    use_vector_cache(
+        engine, DatabaseVectorCache(settings) if settings.memory_vector_cache else None
+    )
     return engine
 
 
