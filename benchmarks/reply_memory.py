@@ -59,8 +59,8 @@ QUERIES = [
 def build_models(source: Path, target: Path, entries: int, seed: int = 0) -> dict[str, Any]:
     """A copy of `source` whose seed reply memory holds `entries` replies."""
     from smartinbox.ai.artifacts import (
-        gzip_json_bytes,
-        load_gzip_json,
+        gzip_json_lines_bytes,
+        iter_gzip_json_rows,
         load_npz,
         npz_bytes,
         read_verified,
@@ -70,7 +70,7 @@ def build_models(source: Path, target: Path, entries: int, seed: int = 0) -> dic
     shutil.copytree(source, target)
     _manifest, files = read_verified(target)
     arrays = load_npz(files["memory.npz"])
-    rows = load_gzip_json(files["memory.json.gz"])
+    rows = list(iter_gzip_json_rows(files["memory.json.gz"]))
     base = np.asarray(arrays["vectors"], dtype=np.float32)
     rng = np.random.default_rng(seed)
     out_rows: list[list[Any]] = []
@@ -93,7 +93,7 @@ def build_models(source: Path, target: Path, entries: int, seed: int = 0) -> dic
         target,
         {
             "memory.npz": npz_bytes({"vectors": vectors, "active": np.ones(entries, dtype=bool)}),
-            "memory.json.gz": gzip_json_bytes(out_rows),
+            "memory.json.gz": gzip_json_lines_bytes(out_rows),
         },
         {"benchmark_memory_entries": entries},
     )

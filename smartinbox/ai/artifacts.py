@@ -16,6 +16,7 @@ import os
 import shutil
 import uuid
 import zipfile
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,29 @@ def gzip_json_bytes(data: Any) -> bytes:
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as handle:
         handle.write(json.dumps(data, sort_keys=True, ensure_ascii=False).encode())
     return buffer.getvalue()
+
+
+def gzip_json_lines_bytes(rows: Iterable[Any]) -> bytes:
+    """One JSON value per line, gzipped: read back a row at a time (`iter_gzip_json_rows`)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+    return buffer.getvalue()
+
+
+def iter_gzip_json_rows(data: bytes) -> Iterator[Any]:
+    """The rows of `gzip_json_lines_bytes`, one at a time; a file holding one JSON array (the
+    earlier format) is read whole. At 100,000 replies, decoding the whole text at once held
+    about 450 MB at the peak of a process's start; a row at a time holds one line."""
+    with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as handle:
+        head = handle.peek(2)[:2]
+        if head in (b"[[", b"[]"):
+            yield from json.loads(handle.read().decode("utf-8"))
+            return
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
 
 
 def npz_bytes(arrays: dict[str, npt.NDArray[Any]]) -> bytes:
@@ -130,11 +154,16 @@ def read_manifest(models_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def read_verified(models_dir: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """The manifest and every file it lists, each checked against its recorded SHA-256."""
+def read_verified(
+    models_dir: Path, except_: Collection[str] = ()
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The manifest and every file it lists (but `except_`), each checked against its recorded
+    SHA-256."""
     manifest = read_manifest(models_dir)
     contents: dict[str, bytes] = {}
     for name, expected in manifest["files"].items():
+        if name in except_:
+            continue
         path = Path(models_dir) / name
         if not path.is_file():
             raise ModelArtifactsError(f"model file {path} is missing")
@@ -146,6 +175,33 @@ def read_verified(models_dir: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
             )
         contents[name] = data
     return manifest, contents
+
+
+def load_verified_npz(
+    models_dir: Path, manifest: dict[str, Any], name: str
+) -> dict[str, npt.NDArray[Any]]:
+    """The arrays of one listed `.npz` file, checked against the manifest while it is read.
+
+    For the largest file (the reply memory's vectors): hashing and loading from one open
+    handle never holds the file's bytes and its arrays at the same time, and reads the very
+    file that was checked even if the folder is replaced meanwhile.
+    """
+    path = Path(models_dir) / name
+    expected = manifest["files"].get(name)
+    if expected is None or not path.is_file():
+        raise ModelArtifactsError(f"model file {path} is missing")
+    with path.open("rb") as handle:
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+        if digest.hexdigest() != expected:
+            raise ModelArtifactsError(
+                f"model file {path} does not match its checksum in manifest.json; "
+                "retrain the models"
+            )
+        handle.seek(0)
+        with np.load(handle, allow_pickle=False) as archive:
+            return {member: archive[member] for member in archive.files}
 
 
 def update_model_dir(

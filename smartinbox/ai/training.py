@@ -22,10 +22,13 @@ import numpy as np
 from smartinbox.ai.artifacts import (
     ModelArtifactsError,
     gzip_json_bytes,
+    gzip_json_lines_bytes,
+    iter_gzip_json_rows,
     json_bytes,
     load_gzip_json,
     load_json,
     load_npz,
+    load_verified_npz,
     npz_bytes,
     read_manifest,
     read_verified,
@@ -100,7 +103,7 @@ def train_default_models(
         "heads.json": json_bytes({name: head.describe() for name, head in heads.items()}),
         "heads.npz": npz_bytes(heads_to_arrays(heads)),
         "memory.npz": npz_bytes({"vectors": vectors, "active": active}),
-        "memory.json.gz": gzip_json_bytes([_entry_row(e) for e in entries]),
+        "memory.json.gz": gzip_json_lines_bytes(_entry_row(e) for e in entries),
         "engine.json": json_bytes(
             {
                 "acceptance": acceptance.to_dict(),
@@ -155,7 +158,9 @@ def language_accuracy(model: TriageModel, embedder: MiniLMEmbedder) -> dict[str,
 
 def load_local_engine(models_dir: Path, embedder: MiniLMEmbedder | None = None) -> LocalEngine:
     """Load a trained models folder, verifying every file against the manifest first."""
-    manifest, files = read_verified(Path(models_dir))
+    # The vectors file is the largest: it is checked and loaded in one pass below, never held
+    # as bytes (peak RSS at 100,000 replies).
+    manifest, files = read_verified(Path(models_dir), except_={"memory.npz"})
     config = load_json(files["engine.json"])
     embedder = embedder or MiniLMEmbedder()
     if config["embedding"]["sha256"] != embedder.model_sha256:
@@ -172,9 +177,9 @@ def load_local_engine(models_dir: Path, embedder: MiniLMEmbedder | None = None) 
     )
     heads = heads_from_arrays(load_json(files["heads.json"]), load_npz(files["heads.npz"]))
     # The memory files are the largest; each is dropped as soon as it is read (peak RSS).
-    arrays = load_npz(files.pop("memory.npz"))
+    arrays = load_verified_npz(Path(models_dir), manifest, "memory.npz")
     memory = ReplyMemory(int(config["embedding"]["dimensions"]))
-    entries = [_entry_from_row(row) for row in load_gzip_json(files.pop("memory.json.gz"))]
+    entries = [_entry_from_row(row) for row in iter_gzip_json_rows(files.pop("memory.json.gz"))]
     active = arrays["active"].astype(bool)
     vectors = arrays.pop("vectors")
     if not active.all():

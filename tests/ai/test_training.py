@@ -43,6 +43,31 @@ def test_tampered_file_is_refused(models_path: Path, tmp_path: Path) -> None:
         load_local_engine(copy)
 
 
+def test_a_tampered_vectors_file_is_refused(models_path: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "models"
+    shutil.copytree(models_path, copy)
+    with (copy / "memory.npz").open("r+b") as handle:  # one byte flipped, size unchanged
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(ModelArtifactsError, match=r"memory\.npz does not match its checksum"):
+        load_local_engine(copy)
+
+
+def test_memory_rows_are_read_one_at_a_time_and_old_files_still_load(tmp_path: Path) -> None:
+    from smartinbox.ai.artifacts import gzip_json_bytes, gzip_json_lines_bytes, iter_gzip_json_rows
+
+    rows = [["Where is my order?", "It ships today, {customer_name}.", "t", "seed", None, "orders"],
+            ["Héllo\nthere", "Bonjour", "t", "seed", "r1", "casual"]]  # fmt: skip
+    lines = gzip_json_lines_bytes(rows)
+    assert lines == gzip_json_lines_bytes(iter(rows))  # byte-stable
+    assert list(iter_gzip_json_rows(lines)) == rows
+    assert list(iter_gzip_json_rows(gzip_json_bytes(rows))) == rows  # one JSON array: before
+    assert list(iter_gzip_json_rows(gzip_json_bytes([]))) == []
+    assert list(iter_gzip_json_rows(gzip_json_lines_bytes([]))) == []
+
+
 def test_missing_models_are_reported(tmp_path: Path) -> None:
     with pytest.raises(ModelArtifactsError, match="no trained models"):
         load_local_engine(tmp_path / "nothing-here")
