@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartinbox.models.base import (
@@ -84,14 +93,17 @@ class MemoryVector(Base):
     """A remembered message's sentence vector and topic, as its engine computed them."""
 
     __tablename__ = "memory_vectors"
+    # The text's hash leads the key: a batch's lookup (`text_sha256 IN (...)`) is an index
+    # search whatever the planner's statistics say about a freshly filled table.
+    __table_args__ = (PrimaryKeyConstraint("text_sha256", "fingerprint"),)
 
     fingerprint: Mapped[str] = mapped_column(
         String(64),
         ForeignKey("memory_vector_sets.fingerprint", ondelete="CASCADE"),
-        primary_key=True,
+        nullable=False,
     )
     # SHA-256 of the message text as the engine reads it (cleaned and cut).
-    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     vector: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # float32, little-endian
     topic: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

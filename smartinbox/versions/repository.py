@@ -135,7 +135,7 @@ def put_memory_vectors(session: Session, rows: Sequence[dict[str, Any]]) -> None
     stmt = (postgresql_insert if pg else sqlite_insert)(MemoryVector)
     session.execute(
         stmt.on_conflict_do_update(
-            index_elements=["fingerprint", "text_sha256"],
+            index_elements=["text_sha256", "fingerprint"],
             set_={"vector": stmt.excluded.vector, "topic": stmt.excluded.topic},
         ),
         list(rows),

@@ -40,7 +40,7 @@ def upgrade() -> None:
             name=op.f("fk_memory_vectors_fingerprint_memory_vector_sets"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("fingerprint", "text_sha256", name=op.f("pk_memory_vectors")),
+        sa.PrimaryKeyConstraint("text_sha256", "fingerprint", name=op.f("pk_memory_vectors")),
     )
 
 
