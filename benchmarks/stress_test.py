@@ -39,10 +39,10 @@ def _load() -> float:
 
 
 def fill(settings: Any, queries: int) -> None:
+    from smartinbox.ai.artifacts import file_sha256
     from smartinbox.ai.corpus import bitext_rows
     from smartinbox.ai.engine import MemoryItem
     from smartinbox.db import session_scope
-    from smartinbox.feedback.dataset import file_sha256
     from smartinbox.feedback.local_retrain import write_memory
     from smartinbox.models import AssistantVersion, FeedbackReplayLog
     from smartinbox.versions.service import live_version

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -128,11 +130,21 @@ def session_scope(settings: Settings | None = None, *, write: bool = True) -> It
         session.close()
 
 
+def _dialect_insert(session: Session, model: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(model)
+    return sqlite_insert(model)
+
+
 def insert_ignoring_duplicates(session: Session, model: Any, keys: list[str]) -> Any:
     """An INSERT of `model` rows that skips rows whose `keys` the table already has."""
-    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return _dialect_insert(session, model).on_conflict_do_nothing(index_elements=keys)
 
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(model).on_conflict_do_nothing(index_elements=keys)
-    return sqlite_insert(model).on_conflict_do_nothing(index_elements=keys)
+
+def upsert(session: Session, model: Any, keys: list[str], update: list[str]) -> Any:
+    """An INSERT of `model` rows that, where a row with the same `keys` exists, sets its
+    `update` columns to the new row's values instead."""
+    stmt = _dialect_insert(session, model)
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={column: stmt.excluded[column] for column in update}
+    )

@@ -18,7 +18,7 @@ import uuid
 import zipfile
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -54,8 +54,8 @@ def gzip_json_lines_bytes(rows: Iterable[Any]) -> bytes:
 
 def iter_gzip_json_rows(data: bytes) -> Iterator[Any]:
     """The rows of `gzip_json_lines_bytes`, one at a time; a file holding one JSON array (the
-    earlier format) is read whole. At 100,000 replies, decoding the whole text at once held
-    about 450 MB at the peak of a process's start; a row at a time holds one line."""
+    earlier format) is read whole. A row at a time, a process's start never holds the whole
+    decoded text beside the parsed rows (docs/engine.md: the serve peak at 100,000 replies)."""
     with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as handle:
         head = handle.peek(2)[:2]
         if head in (b"[[", b"[]"):
@@ -95,6 +95,25 @@ def load_gzip_json(data: bytes) -> Any:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def stream_sha256(handle: BinaryIO) -> str:
+    """SHA-256 of the rest of an open binary file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    with Path(path).open("rb") as handle:
+        return stream_sha256(handle)
+
+
+def _checksum_error(path: Path) -> ModelArtifactsError:
+    return ModelArtifactsError(
+        f"model file {path} does not match its checksum in manifest.json; retrain the models"
+    )
 
 
 def version_of(file_hashes: dict[str, str]) -> str:
@@ -169,10 +188,7 @@ def read_verified(
             raise ModelArtifactsError(f"model file {path} is missing")
         data = path.read_bytes()
         if sha256_bytes(data) != expected:
-            raise ModelArtifactsError(
-                f"model file {path} does not match its checksum in manifest.json; "
-                "retrain the models"
-            )
+            raise _checksum_error(path)
         contents[name] = data
     return manifest, contents
 
@@ -191,14 +207,8 @@ def load_verified_npz(
     if expected is None or not path.is_file():
         raise ModelArtifactsError(f"model file {path} is missing")
     with path.open("rb") as handle:
-        digest = hashlib.sha256()
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-        if digest.hexdigest() != expected:
-            raise ModelArtifactsError(
-                f"model file {path} does not match its checksum in manifest.json; "
-                "retrain the models"
-            )
+        if stream_sha256(handle) != expected:
+            raise _checksum_error(path)
         handle.seek(0)
         with np.load(handle, allow_pickle=False) as archive:
             return {member: archive[member] for member in archive.files}

@@ -48,19 +48,18 @@ def read_columns(path: Path, columns: Sequence[str], limit: int | None = None) -
     pipes (sniffed); column names matched exactly, else ignoring case and surrounding spaces.
     """
     try:
-        return _read_columns(path, columns, limit, "utf-8-sig")
+        return _read_columns(path, columns, limit, "utf-8-sig", "strict")
     except UnicodeDecodeError:
         # Not UTF-8: an Excel export on Windows. cp1252 leaves five bytes undefined; those
         # become U+FFFD rather than stopping the run.
-        return _read_columns(path, columns, limit, "cp1252")
+        return _read_columns(path, columns, limit, "cp1252", "replace")
 
 
 def _read_columns(
-    path: Path, columns: Sequence[str], limit: int | None, encoding: str
+    path: Path, columns: Sequence[str], limit: int | None, encoding: str, errors: str
 ) -> list[list[str]]:
     rows: list[list[str]] = []
-    with Path(path).open(encoding=encoding, errors="strict" if encoding != "cp1252" else "replace",
-                         newline="") as handle:  # fmt: skip
+    with Path(path).open(encoding=encoding, errors=errors, newline="") as handle:
         sample = handle.read(SNIFF_CHARS)
         delimiter = _delimiter(path, sample, columns)
         handle.seek(0)  # the codec skips a byte-order mark again

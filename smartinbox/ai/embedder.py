@@ -13,7 +13,6 @@ the lower layers keep them (docs/engine.md, "Triage").
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import threading
@@ -24,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from smartinbox.ai.artifacts import file_sha256
 
 TOKENIZER_PATH = Path(__file__).parent / "data" / "minilm" / "tokenizer.json"
 MAX_TOKENS = 128
@@ -48,14 +49,6 @@ FloatMatrix = npt.NDArray[np.float32]
 
 class ModelIntegrityError(RuntimeError):
     """The embedding model on disk is not the file this release was built against."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_model_file(path: Path, expected_sha256: str) -> None:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from smartinbox.ai.artifacts import file_sha256
 from smartinbox.ai.engine import Engine, MemoryItem, VectorCache, use_vector_cache
 from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
 from smartinbox.feedback import team_heads
-from smartinbox.feedback.dataset import file_sha256
 from smartinbox.feedback.training import is_junk
 
 Progress = Callable[[str, float], None]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smartinbox.ai.artifacts import file_sha256
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.feedback import dataset, destinations, exports, finetune, local_retrain
@@ -65,7 +66,7 @@ def _export(settings: Settings, provider: str, stamp: str) -> tuple[list[Path], 
         "labelled": labelled,
         "validation": report.validation,
         "file": jsonl.name,
-        "file_sha256": dataset.file_sha256(jsonl),
+        "file_sha256": file_sha256(jsonl),
         "redacted": settings.export_redact_pii,
         "min_not_useful": settings.retrain_min_not_useful,
         "created_at": utcnow().isoformat(),

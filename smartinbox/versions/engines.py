@@ -29,7 +29,7 @@ from typing import Any
 from smartinbox.ai import get_engine
 from smartinbox.ai.engine import Engine, MemoryItem
 from smartinbox.config import Settings
-from smartinbox.versions.vector_cache import DatabaseVectorCache, attach, forget_opened
+from smartinbox.versions.vector_cache import attach, cache_for, forget_opened
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -122,8 +122,7 @@ def _load(settings: Settings, artifacts: dict[str, Any]) -> Engine:
     from smartinbox.ai.registry import shared_embedder
     from smartinbox.feedback.local_retrain import load_candidate
 
-    cache = DatabaseVectorCache(settings) if settings.memory_vector_cache else None
-    return load_candidate(artifacts, embedder=shared_embedder(), vector_cache=cache)
+    return load_candidate(artifacts, embedder=shared_embedder(), vector_cache=cache_for(settings))
 
 
 def _known(artifacts: dict[str, Any]) -> set[tuple[str | None, str]]:

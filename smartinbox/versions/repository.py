@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from smartinbox.db import insert_ignoring_duplicates
+from smartinbox.db import upsert
 from smartinbox.models import (
     AgentReply,
     AIReply,
@@ -126,36 +126,20 @@ def memory_vectors(
 
 def put_memory_vectors(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert vectors, replacing a key's row where there is one (a damaged row recomputed)."""
-    if not rows:
-        return
-    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    pg = session.get_bind().dialect.name == "postgresql"
-    stmt = (postgresql_insert if pg else sqlite_insert)(MemoryVector)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["text_sha256", "fingerprint"],
-            set_={"vector": stmt.excluded.vector, "topic": stmt.excluded.topic},
-        ),
-        list(rows),
-    )
+    if rows:
+        keys = ["text_sha256", "fingerprint"]
+        session.execute(upsert(session, MemoryVector, keys, ["vector", "topic"]), list(rows))
 
 
 def use_memory_vector_set(
     session: Session, fingerprint: str, dimensions: int, now: datetime
 ) -> None:
-    stmt = insert_ignoring_duplicates(session, MemoryVectorSet, ["fingerprint"])
+    """Create the fingerprint's set, or mark it used now."""
     session.execute(
-        stmt,
+        upsert(session, MemoryVectorSet, ["fingerprint"], ["last_used_at"]),
         [{"fingerprint": fingerprint, "dimensions": dimensions, "created_at": now,
           "last_used_at": now}],
     )  # fmt: skip
-    session.execute(
-        update(MemoryVectorSet)
-        .where(MemoryVectorSet.fingerprint == fingerprint)
-        .values(last_used_at=now)
-    )
 
 
 def drop_memory_vector_sets(session: Session, unused_since: datetime) -> int:

@@ -49,7 +49,6 @@ class DatabaseVectorCache:
         return out
 
     def store(self, fingerprint: str, rows: dict[str, CachedVector]) -> None:
-        self._open(fingerprint)
         now = utcnow()
         records = [
             {"fingerprint": fingerprint, "text_sha256": key, "vector": row.vector,
@@ -77,11 +76,14 @@ class DatabaseVectorCache:
             log.info("unused reply-memory vector sets deleted", extra={"sets": dropped})
 
 
+def cache_for(settings: Settings) -> DatabaseVectorCache | None:
+    """The database's vector cache, or None when `SMARTINBOX_MEMORY_VECTOR_CACHE` is off."""
+    return DatabaseVectorCache(settings) if settings.memory_vector_cache else None
+
+
 def attach(settings: Settings, engine: Engine) -> Engine:
     """`engine` with its reply memory reading and keeping vectors in this database."""
-    use_vector_cache(
-        engine, DatabaseVectorCache(settings) if settings.memory_vector_cache else None
-    )
+    use_vector_cache(engine, cache_for(settings))
     return engine
 
 

@@ -124,7 +124,7 @@ def test_remembering_works_when_the_cache_fails(
     assert "not cached" in caplog.text
 
 
-def test_models_folders_have_distinct_fingerprints(models_path: Path) -> None:
+def test_models_folders_have_distinct_fingerprints() -> None:
     from smartinbox.ai.training import models_fingerprint
 
     manifest = {"version": "a", "files": {"heads.npz": "1"}}

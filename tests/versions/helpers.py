@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 
+from smartinbox.ai.artifacts import file_sha256
 from smartinbox.ai.engine import MemoryItem
-from smartinbox.feedback.dataset import file_sha256
 from smartinbox.feedback.local_retrain import write_memory
 from smartinbox.models import AssistantVersion
 from tests.conftest import Actor, Env
