@@ -230,6 +230,11 @@ def sms(embed: Embeddings, quick: bool) -> dict[str, Any]:
     results["smartinbox"]["spam_f1"] = classification_report(test[1], predicted)["labels"]["spam"][
         "f1"
     ]
+    results["smartinbox"]["test_errors"] = [
+        {"label": label, "predicted": guess, "text": text}
+        for text, label, guess in zip(test[0], test[1], predicted, strict=True)
+        if label != guess
+    ]
     for name, (labels, _) in baselines(train, test[0], test[2]).items():
         results[name]["spam_f1"] = classification_report(test[1], labels)["labels"]["spam"]["f1"]
     results["smartinbox"]["spam_f1_5fold_on_train"] = _cross_validated_spam_f1(train)
