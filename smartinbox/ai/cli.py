@@ -70,6 +70,7 @@ def eval_triage(
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
+    _left_out(result["labels_left_out"])
     _summary_table("Triage", result, ["accuracy", "macro_f1"])
     labels = Table("label", "precision", "recall", "f1", "support", title="Per label")
     for name, row in result["labels"].items():
@@ -167,10 +168,18 @@ def train_triage(
     except CustomHeadError as exc:
         _fail(str(exc))
     head = manifest["custom_heads"][field]
+    _left_out(head["labels_left_out"])
     console.print(
         f"{field} head trained on {head['rows']} rows, {len(head['labels'])} labels; "
         f"models version {manifest['version']}"
     )
+
+
+def _left_out(labels: dict[str, int]) -> None:
+    if labels:
+        listed = ", ".join(f"{label} ({n})" for label, n in list(labels.items())[:20])
+        more = f" and {len(labels) - 20} more" if len(labels) > 20 else ""
+        console.print(f"[yellow]left out, too few rows to learn (rows): {listed}{more}[/yellow]")
 
 
 @train_app.command("calibration")

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from smartinbox.ai.custom_heads import train_custom_head
+from smartinbox.ai.custom_heads import train_on_usable_rows
 from smartinbox.ai.embedder import MiniLMEmbedder
 from smartinbox.ai.metrics import classification_report, reliability
 
@@ -122,9 +122,8 @@ def evaluate_triage(
     measure out-of-scope detection even when its history has few out-of-scope examples.
     """
     started = time.perf_counter()
-    train_texts = [t for t, _ in train]
-    head = train_custom_head(
-        field, train_texts, [label for _, label in train], embedder.features(train_texts)
+    head, left_out = train_on_usable_rows(
+        field, [t for t, _ in train], [label for _, label in train], embedder.features
     )
     trained = time.perf_counter()
     texts = [t for t, _ in test]
@@ -143,6 +142,7 @@ def evaluate_triage(
         "field": field,
         "train_rows": len(train),
         "labels_trained": len(head.classes),
+        "labels_left_out": left_out,
         "labels_unseen_in_training": unseen,
         **report,
         "throughput": {

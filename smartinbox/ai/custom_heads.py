@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,6 +123,41 @@ def load_custom_heads(files: dict[str, bytes]) -> dict[str, CustomHead]:
             continue
         heads[field] = head
     return heads
+
+
+def usable_rows(labels: Sequence[str]) -> tuple[list[int], dict[str, int]]:
+    """The rows whose label has at least `MIN_ROWS_PER_LABEL` rows, and the rarer labels with
+    their row counts: a head cannot learn a label from one example, and real histories hold a
+    few (a typo, a category used once). Callers train on the rows and report the labels."""
+    counts = Counter(labels)
+    scarce = {label: n for label, n in sorted(counts.items()) if n < MIN_ROWS_PER_LABEL}
+    return [i for i, label in enumerate(labels) if label not in scarce], scarce
+
+
+def train_on_usable_rows(
+    field: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    embed: Callable[[list[str]], FloatMatrix],
+    weights: Sequence[float] | None = None,
+) -> tuple[CustomHead, dict[str, int]]:
+    """Train on the rows `usable_rows` keeps (embedding only those with `embed`); (the head,
+    the labels left out with their row counts)."""
+    kept, scarce = usable_rows(labels)
+    if len({labels[i] for i in kept}) < 2:
+        rare = f"; too few rows for: {', '.join(list(scarce)[:10])}" if scarce else ""
+        raise CustomHeadError(
+            f"at least two labels with {MIN_ROWS_PER_LABEL} or more rows are needed{rare}"
+        )
+    chosen = [texts[i] for i in kept]
+    head = train_custom_head(
+        field,
+        chosen,
+        [labels[i] for i in kept],
+        embed(chosen),
+        None if weights is None else [weights[i] for i in kept],
+    )
+    return head, scarce
 
 
 def train_custom_head(

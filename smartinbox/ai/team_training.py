@@ -15,7 +15,7 @@ from typing import Any
 from smartinbox.ai.artifacts import json_bytes, read_manifest, update_model_dir
 from smartinbox.ai.calibration import FILE as CALIBRATION_FILE
 from smartinbox.ai.calibration import enough_outcomes, fit_calibration
-from smartinbox.ai.custom_heads import describe, train_custom_head
+from smartinbox.ai.custom_heads import describe, train_on_usable_rows
 from smartinbox.ai.embedder import MiniLMEmbedder
 
 
@@ -27,13 +27,15 @@ def train_team_head(
     weights: Sequence[float] | None = None,
     embedder: MiniLMEmbedder | None = None,
 ) -> dict[str, Any]:
-    """Train the `field` head on the team's labelled texts and store it; returns the manifest."""
+    """Train the `field` head on the team's labelled texts and store it; returns the manifest.
+
+    Labels with too few rows to learn are left out and listed in the manifest entry."""
     from smartinbox.ai.registry import shared_embedder
 
     embedder = embedder or shared_embedder()
-    head = train_custom_head(field, texts, labels, embedder.features(list(texts)), weights)
+    head, left_out = train_on_usable_rows(field, texts, labels, embedder.features, weights)
     custom = dict(read_manifest(models_dir).get("custom_heads", {}))
-    custom[field] = {**describe(head), "trained_at": _now()}
+    custom[field] = {**describe(head), "labels_left_out": left_out, "trained_at": _now()}
     return update_model_dir(models_dir, head.files(), {"custom_heads": custom})
 
 

@@ -49,6 +49,7 @@ def refit(
         CustomHeadError,
         describe,
         train_custom_head,
+        usable_rows,
     )
     from smartinbox.ai.registry import shared_embedder
 
@@ -58,7 +59,7 @@ def refit(
     for field in CUSTOM_FIELDS:
         rows = labelled_rows(session, field, settings.retrain_max_labelled_rows, CORRECTION_WEIGHT)
         counts = Counter(rows.labels)
-        kept = [i for i, label in enumerate(rows.labels) if counts[label] >= MIN_ROWS_PER_LABEL]
+        kept, _ = usable_rows(rows.labels)
         entry = _record(rows, kept, counts, MIN_ROWS_PER_LABEL)
         report[field] = entry
         reason = _not_enough(rows, kept, counts, settings.retrain_min_labelled_rows)

@@ -125,16 +125,38 @@ def test_team_head_replaces_the_shipped_topics(
     assert spam.kind == "spam" and spam.topic == "other"
 
 
-def test_train_needs_two_rows_per_label(
+def test_labels_with_one_row_are_left_out_and_listed(
     models_path: Path, embedder: MiniLMEmbedder, tmp_path: Path
 ) -> None:
     from smartinbox.ai.custom_heads import CustomHeadError
 
     models = tmp_path / "models"
     shutil.copytree(models_path, models)
-    with pytest.raises(CustomHeadError, match="lonely"):
+    rows = [*_train_rows(), ("where is the reseller price list", "lonely")]
+    manifest = train_team_head(
+        models, "topic", [t for t, _ in rows], [lbl for _, lbl in rows], embedder=embedder
+    )
+    entry = manifest["custom_heads"]["topic"]
+    assert entry["labels"] == sorted(TEAM) and entry["labels_left_out"] == {"lonely": 1}
+    assert entry["rows"] == len(rows) - 1
+    # With one learnable label left there is nothing to tell apart: the error names the rest.
+    with pytest.raises(CustomHeadError, match="too few rows for: lonely"):
         train_team_head(models, "topic", ["a b", "a b c", "x y"], ["one", "one", "lonely"],
                         embedder=embedder)  # fmt: skip
+
+
+def test_eval_triage_lists_the_labels_it_left_out(tmp_path: Path) -> None:
+    train = _write(tmp_path / "train.csv", [*_train_rows(), ("wholesale terms?", "lonely")])
+    test = _write(tmp_path / "test.csv", TEST)
+    args = ["eval", "triage", "--train", str(train), "--test", str(test),
+            "--text-col", "message text", "--label-col", "team label"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["labels_left_out"] == {"lonely": 1} and report["labels_trained"] == 3
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert "left out, too few rows to learn (rows): lonely (1)" in " ".join(table.output.split())
 
 
 def test_retraining_the_shipped_models_keeps_the_team_head(
