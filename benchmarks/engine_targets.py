@@ -27,7 +27,7 @@ from benchmarks.common import ROOT, machine, write_result
 from benchmarks.targets_replies import calibration_figures, instant_learning, throughput
 from smartinbox.ai.custom_heads import train_custom_head
 from smartinbox.ai.embedder import DIMENSIONS, FloatMatrix, MiniLMEmbedder
-from smartinbox.ai.metrics import classification_report
+from smartinbox.ai.metrics import choose_oos_threshold, classification_report, with_oos_threshold
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = ROOT / "var" / "bench-cache"
@@ -167,8 +167,8 @@ def _in_scope_accuracy(
 
 
 def _oos_predictions(classes: list[str], proba: Any, threshold: float) -> list[str]:
-    best = proba.argmax(axis=1)
-    return [OOS if proba[n, i] < threshold else classes[i] for n, i in enumerate(best.tolist())]
+    best = [classes[i] for i in proba.argmax(axis=1)]
+    return with_oos_threshold(best, proba.max(axis=1), OOS, threshold)
 
 
 def _with_oos(
@@ -182,14 +182,10 @@ def _with_oos(
 def _choose_threshold(
     classes: list[str], val: tuple[list[str], list[str], FloatMatrix], proba: Any
 ) -> float:
-    """The max-probability cut-off that best balances OOS recall and in-scope accuracy on val."""
-    best_t, best_score = 0.0, -1.0
-    for t in np.arange(0.0, 0.96, 0.01):
-        figures = _with_oos(classes, val, proba, float(t))
-        score = min(figures["oos_recall"] or 0.0, figures["in_scope_accuracy"] or 0.0)
-        if score > best_score:
-            best_t, best_score = float(t), score
-    return round(best_t, 2)
+    """The max-probability cut-off `smartinbox eval triage --val` chooses: the one that best
+    balances OOS recall and in-scope accuracy on val."""
+    best = proba.argmax(axis=1)
+    return choose_oos_threshold(val[1], [classes[i] for i in best], proba.max(axis=1), OOS)
 
 
 def _per_label(rows: list[tuple[str, str]], cap: int) -> list[tuple[str, str]]:

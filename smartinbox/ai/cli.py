@@ -45,17 +45,29 @@ def eval_triage(
         float | None,
         typer.Option(help="Answers less confident than this count as --oos-label."),
     ] = None,
+    val: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="CSV (same columns) to choose the --oos-label threshold on, unless one is given.",
+        ),
+    ] = None,
     limit: Limit = None,
     as_json: AsJson = False,
 ) -> None:
     """Train a head on --train exactly as `smartinbox train triage` would; score it on --test."""
     from smartinbox.ai.csv_eval import CsvColumnError, evaluate_triage, read_columns
     from smartinbox.ai.custom_heads import CustomHeadError
+    from smartinbox.ai.metrics import ThresholdError
     from smartinbox.ai.registry import shared_embedder
 
+    if val is not None and oos_label is None:
+        _fail("--val chooses the out-of-scope threshold: give --oos-label too")
     try:
         train_rows = read_columns(train, [text_col, label_col], limit)
         test_rows = read_columns(test, [text_col, label_col], limit)
+        val_rows = read_columns(val, [text_col, label_col], limit) if val else None
         with console.status("embedding, training and scoring…"):
             result = evaluate_triage(
                 [(t, lbl) for t, lbl in train_rows],
@@ -64,8 +76,9 @@ def eval_triage(
                 field,
                 oos_label,
                 oos_threshold,
+                [(t, lbl) for t, lbl in val_rows] if val_rows else None,
             )
-    except (CsvColumnError, CustomHeadError) as exc:
+    except (CsvColumnError, CustomHeadError, ThresholdError) as exc:
         _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -76,6 +89,11 @@ def eval_triage(
     for name, row in result["labels"].items():
         labels.add_row(name, *(str(row[k]) for k in ("precision", "recall", "f1", "support")))
     console.print(labels)
+    if "oos_threshold_from_val" in result:
+        console.print(
+            f"out-of-scope threshold chosen on --val: {result['oos_threshold_from_val']} "
+            f"(there: {result['oos_on_val']})"
+        )
     if "oos" in result:
         console.print(f"out-of-scope: {result['oos']}")
     _calibration_table(result["calibration"])

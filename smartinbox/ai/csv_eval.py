@@ -24,7 +24,12 @@ import numpy as np
 
 from smartinbox.ai.custom_heads import train_on_usable_rows
 from smartinbox.ai.embedder import MiniLMEmbedder
-from smartinbox.ai.metrics import classification_report, reliability
+from smartinbox.ai.metrics import (
+    choose_oos_threshold,
+    classification_report,
+    reliability,
+    with_oos_threshold,
+)
 
 JUDGE_ACCEPT = 0.6
 SIMILARITY_ACCEPT = 0.8
@@ -115,11 +120,14 @@ def evaluate_triage(
     field: str = "topic",
     oos_label: str | None = None,
     oos_threshold: float | None = None,
+    val: Sequence[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Train a `field` head on `train` (text, label) pairs and score it on `test`.
 
     With `oos_threshold`, an answer less confident than that becomes `oos_label`: a team can
-    measure out-of-scope detection even when its history has few out-of-scope examples.
+    measure out-of-scope detection even when its history has few out-of-scope examples. With
+    `val` rows (some labelled `oos_label`) and no threshold, the threshold is the one that
+    balances OOS recall and in-scope accuracy on them (`choose_oos_threshold`).
     """
     started = time.perf_counter()
     head, left_out = train_on_usable_rows(
@@ -129,11 +137,20 @@ def evaluate_triage(
     texts = [t for t, _ in test]
     predicted, confidence = head.predict(texts, embedder.features(texts))
     elapsed = time.perf_counter() - trained
+    chosen: dict[str, Any] = {}
+    if oos_label is not None and oos_threshold is None and val:
+        val_texts = [t for t, _ in val]
+        val_predicted, val_confidence = head.predict(val_texts, embedder.features(val_texts))
+        val_truth = [label for _, label in val]
+        oos_threshold = choose_oos_threshold(val_truth, val_predicted, val_confidence, oos_label)
+        on_val = classification_report(
+            val_truth,
+            with_oos_threshold(val_predicted, val_confidence, oos_label, oos_threshold),
+            oos_label=oos_label,
+        )["oos"]
+        chosen = {"oos_threshold_from_val": oos_threshold, "oos_on_val": on_val}
     if oos_label is not None and oos_threshold is not None:
-        predicted = [
-            oos_label if c < oos_threshold else p
-            for p, c in zip(predicted, confidence, strict=True)
-        ]
+        predicted = with_oos_threshold(predicted, confidence, oos_label, oos_threshold)
     report = classification_report(
         [label for _, label in test], predicted, confidence, oos_label=oos_label
     )
@@ -144,6 +161,7 @@ def evaluate_triage(
         "labels_trained": len(head.classes),
         "labels_left_out": left_out,
         "labels_unseen_in_training": unseen,
+        **chosen,
         **report,
         "throughput": {
             "training_s": round(trained - started, 2),

@@ -115,3 +115,39 @@ def _oos_figures(truth: Sequence[str], predicted: Sequence[str], oos: str) -> di
         if in_scope
         else None,
     }
+
+
+class ThresholdError(ValueError):
+    """The rows cannot choose an out-of-scope threshold (none or all are out of scope)."""
+
+
+def with_oos_threshold(
+    predicted: Sequence[str], confidence: Sequence[float], oos: str, threshold: float
+) -> list[str]:
+    """Each answer less confident than `threshold` becomes the out-of-scope label."""
+    return [oos if c < threshold else p for p, c in zip(predicted, confidence, strict=True)]
+
+
+def choose_oos_threshold(
+    truth: Sequence[str], predicted: Sequence[str], confidence: Sequence[float], oos: str
+) -> float:
+    """The confidence cut-off (0 to 0.95 in steps of 0.01) that maximises the smaller of OOS
+    recall and in-scope accuracy on these rows: the balance point, with neither figure bought
+    at the other's expense. The lowest such cut-off wins a tie."""
+    truth_a = np.asarray(truth)
+    is_oos = truth_a == oos
+    if not is_oos.any() or is_oos.all():
+        raise ThresholdError(
+            f"choosing the out-of-scope threshold needs rows labelled {oos!r} and rows that are not"
+        )
+    conf = np.asarray(confidence, dtype=np.float64)
+    pred = np.asarray(predicted)
+    best_t, best_score = 0.0, -1.0
+    for step in range(96):
+        t = step / 100
+        flagged = (pred == oos) | (conf < t)
+        recall = float(flagged[is_oos].mean())
+        accuracy = float(((pred == truth_a) & ~flagged)[~is_oos].mean())
+        if min(recall, accuracy) > best_score:
+            best_t, best_score = t, min(recall, accuracy)
+    return best_t

@@ -196,3 +196,61 @@ def test_a_team_head_trained_on_other_features_gives_way_to_the_shipped_one(
     # The stale head is set aside (with a warning), not fed features of the wrong shape.
     topic = load_local_engine(models, embedder=embedder).analyze([message])[0].topic
     assert topic not in TEAM
+
+
+OFF_TOPIC = [
+    "what is the weather like in lisbon tomorrow",
+    "tell me a joke about cats",
+    "who won the football match last night",
+    "how many calories are in a banana",
+    "recommend a good film for tonight",
+    "what time is it in tokyo",
+]
+
+
+def test_eval_triage_chooses_the_out_of_scope_threshold_on_val(tmp_path: Path) -> None:
+    rows = [*_train_rows(), *((t, "none") for t in OFF_TOPIC[:3])]
+    val = [*TEST, *((t, "none") for t in OFF_TOPIC[3:])]
+    test = [*TEST, ("what is the capital of peru", "none"), ("sing me a song", "none")]
+    files = {n: _write(tmp_path / f"{n}.csv", r) for n, r in (("train", rows), ("val", val), ("test", test))}  # fmt: skip
+    args = ["eval", "triage", "--train", str(files["train"]), "--test", str(files["test"]),
+            "--text-col", "message text", "--label-col", "team label", "--json"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--val", str(files["val"]), "--oos-label", "none"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    threshold = report["oos_threshold_from_val"]
+    assert 0.0 <= threshold <= 0.95
+    assert report["oos"]["label"] == "none" and report["oos"]["recall"] is not None
+    # The same threshold given by hand scores the test file the same way.
+    by_hand = CliRunner().invoke(
+        app, [*args, "--oos-label", "none", "--oos-threshold", str(threshold)]
+    )
+    assert json.loads(by_hand.output)["oos"] == report["oos"]
+
+
+def test_the_out_of_scope_threshold_balances_recall_and_in_scope_accuracy() -> None:
+    from smartinbox.ai.metrics import choose_oos_threshold
+
+    truth = ["a", "a", "a", "a", "none", "none"]
+    predicted = ["a", "a", "a", "b", "a", "a"]
+    confidence = [0.9, 0.8, 0.3, 0.35, 0.4, 0.2]
+    # Up to 0.20 no OOS row is caught (balance 0). From 0.21 to 0.80 the balance is 0.5: one
+    # OOS row caught with 3/4 right, or both caught with the right row at 0.3 lost (2/4);
+    # beyond, in-scope accuracy falls. The lowest cut-off with the best balance wins.
+    assert choose_oos_threshold(truth, predicted, confidence, "none") == 0.21
+
+
+def test_eval_triage_val_needs_an_out_of_scope_label(tmp_path: Path) -> None:
+    train = _write(tmp_path / "train.csv", _train_rows())
+    result = CliRunner().invoke(
+        app, ["eval", "triage", "--train", str(train), "--test", str(train), "--val", str(train),
+              "--text-col", "message text", "--label-col", "team label"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "give --oos-label too" in result.output
+    no_oos = CliRunner().invoke(
+        app, ["eval", "triage", "--train", str(train), "--test", str(train), "--val", str(train),
+              "--text-col", "message text", "--label-col", "team label", "--oos-label", "none"],
+    )  # fmt: skip
+    assert no_oos.exit_code == 2
+    assert "rows labelled 'none'" in " ".join(no_oos.output.split())
