@@ -120,8 +120,8 @@ def eval_replies(
     from smartinbox.ai.training import ensure_models, load_local_engine
 
     try:
-        train_rows = read_columns(train, [message_col, reply_col], limit)
-        test_rows = read_columns(test, [message_col, reply_col], limit)
+        train_rows = read_columns(train, [message_col, reply_col], limit, [reply_col])
+        test_rows = read_columns(test, [message_col, reply_col], limit, [reply_col])
     except CsvColumnError as exc:
         _fail(str(exc))
     models = get_settings().resolved_models_dir()

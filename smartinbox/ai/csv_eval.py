@@ -30,6 +30,7 @@ from smartinbox.ai.metrics import (
     reliability,
     with_oos_threshold,
 )
+from smartinbox.kit.text import visible_text
 
 JUDGE_ACCEPT = 0.6
 SIMILARITY_ACCEPT = 0.8
@@ -45,23 +46,33 @@ DELIMITERS = ",;\t|"
 SNIFF_CHARS = 64 * 1024
 
 
-def read_columns(path: Path, columns: Sequence[str], limit: int | None = None) -> list[list[str]]:
+def read_columns(
+    path: Path, columns: Sequence[str], limit: int | None = None, replies: Sequence[str] = ()
+) -> list[list[str]]:
     """The named columns of every row with all of them non-empty (a file may be large).
 
     Files come from whatever a team's help desk or spreadsheet exported: UTF-8 (with or without
     a byte-order mark) or, failing that, Windows-1252; separated by commas, semicolons, tabs or
     pipes (sniffed); column names matched exactly, else ignoring case and surrounding spaces.
+    An HTML value (an e-mail body) becomes its visible text, as the inbox reads an HTML
+    message; in the `replies` columns with its lines and paragraphs, as a reply is sent.
     """
+    keep_lines = [c in replies for c in columns]
     try:
-        return _read_columns(path, columns, limit, "utf-8-sig", "strict")
+        return _read_columns(path, columns, limit, "utf-8-sig", "strict", keep_lines)
     except UnicodeDecodeError:
         # Not UTF-8: an Excel export on Windows. cp1252 leaves five bytes undefined; those
         # become U+FFFD rather than stopping the run.
-        return _read_columns(path, columns, limit, "cp1252", "replace")
+        return _read_columns(path, columns, limit, "cp1252", "replace", keep_lines)
 
 
 def _read_columns(
-    path: Path, columns: Sequence[str], limit: int | None, encoding: str, errors: str
+    path: Path,
+    columns: Sequence[str],
+    limit: int | None,
+    encoding: str,
+    errors: str,
+    keep_lines: Sequence[bool],
 ) -> list[list[str]]:
     rows: list[list[str]] = []
     with Path(path).open(encoding=encoding, errors=errors, newline="") as handle:
@@ -72,7 +83,10 @@ def _read_columns(
         header = next(reader, [])
         index = [_column_index(header, c) for c in columns]
         for record in reader:
-            values = [(record[i] if i < len(record) else "").strip() for i in index]
+            values = [
+                visible_text(record[i] if i < len(record) else "", lines).strip()
+                for i, lines in zip(index, keep_lines, strict=True)
+            ]
             if all(values):
                 rows.append(values)
                 if limit and len(rows) >= limit:

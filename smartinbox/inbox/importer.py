@@ -25,6 +25,7 @@ from smartinbox.inbox import repository as repo
 from smartinbox.inbox import service
 from smartinbox.inbox.schemas import CustomerIn, MessageIn
 from smartinbox.kit.errors import DomainError
+from smartinbox.kit.text import visible_text
 from smartinbox.kit.timeutil import parse_datetime
 from smartinbox.models import AgentReply
 
@@ -175,7 +176,9 @@ def to_message(
         received_at=received,
     )
     extras = {
-        "agent_reply": (get(cols.agent_reply) or "").strip() or None,
+        # An exported e-mail reply is stored as the text the agent sent, lines kept: it is
+        # what the reply memory suggests and what training data holds.
+        "agent_reply": visible_text(get(cols.agent_reply) or "", keep_lines=True).strip() or None,
         "kind": (get(cols.kind) or "").strip() or None,
         "topic": (get(cols.topic) or "").strip() or None,
     }

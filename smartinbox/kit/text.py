@@ -9,6 +9,11 @@ _TAG_RE = re.compile(r"<\s*(html|body|div|p|br|span|table|a|b|i|strong|em|ul|li|
 _ANY_TAG_RE = re.compile(r"<[^>]+>")
 _SCRIPT_STYLE_RE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _WS_RE = re.compile(r"\s+")
+_BREAK_RE = re.compile(r"<\s*br\s*/?\s*>|</\s*(?:div|tr|h[1-6])\s*>", re.I)
+_PARAGRAPH_RE = re.compile(r"</?\s*(?:p|ul|ol|table|blockquote)\b[^>]*>", re.I)
+_ITEM_RE = re.compile(r"<\s*li\b[^>]*>", re.I)
+_SPACES_RE = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES_RE = re.compile(r"\n{3,}")
 _CONTROL_CHARS = {c for c in map(chr, range(32)) if c not in "\t\n\r"}
 
 
@@ -16,14 +21,29 @@ def looks_like_html(text: str) -> bool:
     return bool(_TAG_RE.search(text))
 
 
-def html_to_text(text: str) -> str:
-    """Visible text of an HTML body, for analysis only (the original is kept as sent)."""
+def html_to_text(text: str, keep_lines: bool = False) -> str:
+    """Visible text of an HTML body: on one line for analysis (the original is kept as sent),
+    or with `keep_lines` as lines and paragraphs, for a reply someone will read and send."""
     import html
 
     text = _SCRIPT_STYLE_RE.sub(" ", text)
-    text = re.sub(r"<\s*br\s*/?>|</\s*p\s*>", "\n", text, flags=re.I)
-    text = _ANY_TAG_RE.sub(" ", text)
-    return normalise_space(html.unescape(text))
+    if not keep_lines:
+        text = re.sub(r"<\s*br\s*/?>|</\s*p\s*>", "\n", text, flags=re.I)
+        return normalise_space(html.unescape(_ANY_TAG_RE.sub(" ", text)))
+    text = _WS_RE.sub(" ", text)  # the source's own line breaks are not the reader's
+    text = _BREAK_RE.sub("\n", text)
+    text = _PARAGRAPH_RE.sub("\n\n", text)
+    text = _ITEM_RE.sub("\n- ", text)
+    lines = (
+        _SPACES_RE.sub(" ", line).strip()
+        for line in html.unescape(_ANY_TAG_RE.sub("", text)).split("\n")
+    )
+    return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
+
+
+def visible_text(text: str, keep_lines: bool = False) -> str:
+    """`text` itself, or its visible text when it is HTML (an export of e-mail bodies)."""
+    return html_to_text(text, keep_lines) if looks_like_html(text) else text
 
 
 def strip_control(text: str) -> str:

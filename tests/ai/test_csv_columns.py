@@ -54,3 +54,17 @@ def test_a_missing_column_is_named_with_the_columns_there_are(tmp_path: Path) ->
 def test_the_limit_stops_reading(tmp_path: Path) -> None:
     path = _write(tmp_path, "big.csv", b"text,label\n" + b"hello,casual\n" * 1000)
     assert len(read_columns(path, ["text", "label"], limit=10)) == 10
+
+
+def test_html_values_become_their_visible_text(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "message,reply\n"
+        '"<p>My card was <b>declined</b></p>","<p>Sorry!</p><p>Try again<br>tomorrow.</p>"\n'
+        '"plain message","<div> </div>"\n',
+        encoding="utf-8",
+    )
+    rows = read_columns(path, ["message", "reply"], replies=["reply"])
+    # The message on one line, as triage reads it; the reply with its paragraphs. A reply
+    # with no visible text is an empty value: the row is skipped.
+    assert rows == [["My card was declined", "Sorry!\n\nTry again\ntomorrow."]]

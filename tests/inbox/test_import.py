@@ -128,3 +128,28 @@ def test_cli_import_prints_the_report(sqlite_env: Env, tmp_path: Path) -> None:
     report = json.loads(result.output.strip().splitlines()[-1])
     assert report["created"] == 1 and report["skipped"] == 1
     assert report["problems"][0]["line"] == 3
+
+
+def test_an_html_reply_is_imported_as_the_text_the_agent_sent(env: Env, tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    reply = (
+        "<div>Hi Anna,<br>your order <b>#4711</b> ships   today.</div>"
+        "<p>To follow it:</p><ol><li>Log in</li><li>Open &quot;Orders&quot;</li></ol>"
+        "<p>Best,<br/>Sam</p>"
+    )
+    rows = [
+        {"id": "Z1", "body": "<p>Where is order #4711?</p>", "reply": reply},
+        {"id": "Z2", "body": "And my refund?", "reply": "<div><br></div>"},  # no visible text
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    cols = ColumnMap(text="body", agent_reply="reply", external_id="id")
+    assert import_file(path, env.settings, cols, analyze=False).created == 2
+    with env.session() as s:
+        stored = s.scalars(select(AgentReply)).all()
+        assert [r.text for r in stored] == [
+            'Hi Anna,\nyour order #4711 ships today.\n\nTo follow it:\n\n- Log in\n- Open "Orders"'
+            "\n\nBest,\nSam"
+        ]
+        # The message keeps its body as sent; the inbox reads its visible text.
+        body = s.scalars(select(Message.body).where(Message.external_id == "Z1")).one()
+        assert body == "<p>Where is order #4711?</p>"
