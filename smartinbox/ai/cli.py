@@ -22,7 +22,13 @@ TrainCsv = Annotated[
     Path, typer.Option("--train", exists=True, dir_okay=False, help="CSV to learn from.")
 ]
 TestCsv = Annotated[
-    Path, typer.Option("--test", exists=True, dir_okay=False, help="CSV to score on.")
+    Path | None,
+    typer.Option(
+        "--test",
+        exists=True,
+        dir_okay=False,
+        help="CSV to score on; without it a fifth of --train (seeded) is held out.",
+    ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 Limit = Annotated[int | None, typer.Option(help="Read at most this many rows of each file.")]
@@ -36,7 +42,7 @@ def _fail(message: str) -> None:
 @eval_app.command("triage")
 def eval_triage(
     train: TrainCsv,
-    test: TestCsv,
+    test: TestCsv = None,
     text_col: Annotated[str, typer.Option(help="Column with the customer message.")] = "text",
     label_col: Annotated[str, typer.Option(help="Column with the right label.")] = "label",
     field: Annotated[str, typer.Option(help="Triage field the labels are for.")] = "topic",
@@ -57,7 +63,7 @@ def eval_triage(
     as_json: AsJson = False,
 ) -> None:
     """Train a head on --train exactly as `smartinbox train triage` would; score it on --test."""
-    from smartinbox.ai.csv_eval import CsvColumnError, evaluate_triage, read_columns
+    from smartinbox.ai.csv_eval import CsvColumnError, evaluate_triage, hold_out, read_columns
     from smartinbox.ai.custom_heads import CustomHeadError
     from smartinbox.ai.metrics import ThresholdError
     from smartinbox.ai.registry import shared_embedder
@@ -66,7 +72,10 @@ def eval_triage(
         _fail("--val chooses the out-of-scope threshold: give --oos-label too")
     try:
         train_rows = read_columns(train, [text_col, label_col], limit)
-        test_rows = read_columns(test, [text_col, label_col], limit)
+        if test is None:
+            train_rows, test_rows = hold_out(train_rows, label_index=1)
+        else:
+            test_rows = read_columns(test, [text_col, label_col], limit)
         val_rows = read_columns(val, [text_col, label_col], limit) if val else None
         with console.status("embedding, training and scoring…"):
             result = evaluate_triage(
@@ -80,9 +89,11 @@ def eval_triage(
             )
     except (CsvColumnError, CustomHeadError, ThresholdError) as exc:
         _fail(str(exc))
+    result["test_file"] = _test_source(train, test)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
+    console.print(f"scored on {result['test_file']}")
     _left_out(result["labels_left_out"])
     _summary_table("Triage", result, ["accuracy", "macro_f1"])
     labels = Table("label", "precision", "recall", "f1", "support", title="Per label")
@@ -103,7 +114,7 @@ def eval_triage(
 @eval_app.command("replies")
 def eval_replies(
     train: TrainCsv,
-    test: TestCsv,
+    test: TestCsv = None,
     message_col: Annotated[str, typer.Option(help="Column with the customer message.")] = "message",
     reply_col: Annotated[str, typer.Option(help="Column with the reply the team sent.")] = "reply",
     judge_threshold: Annotated[float, typer.Option(help="Judge score counted as accepted.")] = 0.6,
@@ -114,14 +125,17 @@ def eval_replies(
     as_json: AsJson = False,
 ) -> None:
     """Suggest replies to --test messages from a memory of --train pairs; compare with the team's."""
-    from smartinbox.ai.csv_eval import CsvColumnError, evaluate_replies, read_columns
+    from smartinbox.ai.csv_eval import CsvColumnError, evaluate_replies, hold_out, read_columns
     from smartinbox.ai.judge import get_judge
     from smartinbox.ai.registry import shared_embedder
     from smartinbox.ai.training import ensure_models, load_local_engine
 
     try:
         train_rows = read_columns(train, [message_col, reply_col], limit, [reply_col])
-        test_rows = read_columns(test, [message_col, reply_col], limit, [reply_col])
+        if test is None:
+            train_rows, test_rows = hold_out(train_rows)
+        else:
+            test_rows = read_columns(test, [message_col, reply_col], limit, [reply_col])
     except CsvColumnError as exc:
         _fail(str(exc))
     models = get_settings().resolved_models_dir()
@@ -138,9 +152,11 @@ def eval_replies(
             judge_threshold,
             similarity_threshold,
         )
+    result["test_file"] = _test_source(train, test)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
+    console.print(f"scored on {result['test_file']}")
     table = Table("measure", "mean", "median", "p10", title=f"Replies ({result['n']} messages)")
     for key in ("similarity_to_reference", "judge_score"):
         table.add_row(key, *(str(result[key][k]) for k in ("mean", "median", "p10")))
@@ -191,6 +207,10 @@ def train_triage(
         f"{field} head trained on {head['rows']} rows, {len(head['labels'])} labels; "
         f"models version {manifest['version']}"
     )
+
+
+def _test_source(train: Path, test: Path | None) -> str:
+    return str(test) if test else f"a fifth of {train} held out (seed 0)"
 
 
 def _left_out(labels: dict[str, int]) -> None:

@@ -243,3 +243,38 @@ def _spread(values: Sequence[float]) -> dict[str, float]:
         "median": round(float(np.median(array)), 4),
         "p10": round(float(np.percentile(array, 10)), 4),
     }
+
+
+HOLD_OUT = 0.2
+SPLIT_SEED = 0
+
+
+def hold_out(
+    rows: Sequence[Sequence[str]], label_index: int | None = None
+) -> tuple[list[list[str]], list[list[str]]]:
+    """(train, test): one file split when a team has a single export. A fifth of the rows, at
+    random with a fixed seed, is held out; with `label_index`, a fifth of each label's rows
+    (stratified), keeping at least two of every label for training."""
+    import random
+
+    rng = random.Random(SPLIT_SEED)
+    groups: dict[str, list[list[str]]] = {}
+    for row in rows:
+        key = row[label_index] if label_index is not None else ""
+        groups.setdefault(key, []).append(list(row))
+    train: list[list[str]] = []
+    test: list[list[str]] = []
+    for key in sorted(groups):
+        group = groups[key]
+        rng.shuffle(group)
+        n = len(group)
+        k = int(n * HOLD_OUT + 0.5)
+        if label_index is not None:
+            k = max(0, min(k, n - 2))
+        test += group[:k]
+        train += group[k:]
+    if not train or not test:
+        raise CsvColumnError(
+            f"{len(rows)} rows are too few to hold a fifth out for testing; give --test FILE"
+        )
+    return train, test

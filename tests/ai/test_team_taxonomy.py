@@ -254,3 +254,26 @@ def test_eval_triage_val_needs_an_out_of_scope_label(tmp_path: Path) -> None:
     )  # fmt: skip
     assert no_oos.exit_code == 2
     assert "rows labelled 'none'" in " ".join(no_oos.output.split())
+
+
+def test_eval_triage_holds_out_a_fifth_of_each_label(tmp_path: Path) -> None:
+    from smartinbox.ai.csv_eval import CsvColumnError, hold_out
+
+    history = _write(tmp_path / "history.csv", [*_train_rows(), *TEST])  # 10 rows per label
+    result = CliRunner().invoke(
+        app, ["eval", "triage", "--train", str(history), "--text-col", "message text",
+              "--label-col", "team label", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["n"] == 6 and report["train_rows"] == 24
+    assert {label: row["support"] for label, row in report["labels"].items()} == dict.fromkeys(
+        TEAM, 2
+    )
+    assert report["test_file"].startswith("a fifth of") and report["labels_left_out"] == {}
+    # Every label keeps two rows for training: of two rows none is held out, of three one.
+    train, test = hold_out([["a", "x"], ["b", "x"], ["c", "y"], ["d", "y"], ["e", "y"]], 1)
+    assert [row[1] for row in test] == ["y"]
+    assert sorted(row[1] for row in train) == ["x", "x", "y", "y"]
+    with pytest.raises(CsvColumnError, match="give --test FILE"):
+        hold_out([["a", "x"], ["b", "x"]], 1)
