@@ -12,6 +12,11 @@ _WS_RE = re.compile(r"\s+")
 _BREAK_RE = re.compile(r"<\s*br\s*/?\s*>|</\s*(?:div|tr|h[1-6])\s*>", re.I)
 _PARAGRAPH_RE = re.compile(r"</?\s*(?:p|ul|ol|table|blockquote)\b[^>]*>", re.I)
 _ITEM_RE = re.compile(r"<\s*li\b[^>]*>", re.I)
+_CELL_RE = re.compile(r"</?\s*(?:td|th)\b[^>]*>", re.I)
+_BLOCK_TAG_RE = re.compile(
+    r"</?\s*(?:br|p|div|li|ul|ol|tr|td|th|table|h[1-6]|blockquote|html|body|head|title)\b[^>]*>",
+    re.I,
+)
 _SPACES_RE = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 _CONTROL_CHARS = {c for c in map(chr, range(32)) if c not in "\t\n\r"}
@@ -28,12 +33,14 @@ def html_to_text(text: str, keep_lines: bool = False) -> str:
 
     text = _SCRIPT_STYLE_RE.sub(" ", text)
     if not keep_lines:
-        text = re.sub(r"<\s*br\s*/?>|</\s*p\s*>", "\n", text, flags=re.I)
-        return normalise_space(html.unescape(_ANY_TAG_RE.sub(" ", text)))
+        # A block element separates words; an inline one ("<b>team</b>,") does not.
+        text = _BLOCK_TAG_RE.sub(" ", text)
+        return normalise_space(html.unescape(_ANY_TAG_RE.sub("", text)))
     text = _WS_RE.sub(" ", text)  # the source's own line breaks are not the reader's
     text = _BREAK_RE.sub("\n", text)
     text = _PARAGRAPH_RE.sub("\n\n", text)
     text = _ITEM_RE.sub("\n- ", text)
+    text = _CELL_RE.sub(" ", text)
     lines = (
         _SPACES_RE.sub(" ", line).strip()
         for line in html.unescape(_ANY_TAG_RE.sub("", text)).split("\n")

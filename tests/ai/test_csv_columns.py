@@ -61,10 +61,14 @@ def test_html_values_become_their_visible_text(tmp_path: Path) -> None:
     path.write_text(
         "message,reply\n"
         '"<p>My card was <b>declined</b></p>","<p>Sorry!</p><p>Try again<br>tomorrow.</p>"\n'
-        '"plain message","<div> </div>"\n',
+        '"plain message","<div> </div>"\n'
+        '"<p>Hello <b>team</b>,</p><table><tr><td>a</td><td>b</td></tr></table>","ok"\n',
         encoding="utf-8",
     )
     rows = read_columns(path, ["message", "reply"], replies=["reply"])
     # The message on one line, as triage reads it; the reply with its paragraphs. A reply
     # with no visible text is an empty value: the row is skipped.
-    assert rows == [["My card was declined", "Sorry!\n\nTry again\ntomorrow."]]
+    assert rows == [
+        ["My card was declined", "Sorry!\n\nTry again\ntomorrow."],
+        ["Hello team, a b", "ok"],  # inline tags join words, blocks and cells part them
+    ]
