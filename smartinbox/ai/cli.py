@@ -175,15 +175,29 @@ def train_triage(
     corrections: Annotated[
         bool, typer.Option(help="Add agents' corrections from the database as rows.")
     ] = True,
+    oos_label: Annotated[
+        str | None,
+        typer.Option(help="Your label for 'not something we handle': marks it out of scope."),
+    ] = None,
+    val: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="CSV (same columns) choosing the confidence below which --oos-label applies.",
+        ),
+    ] = None,
 ) -> None:
     """Train the team's own head for a triage field; the engine uses it from then on."""
     from smartinbox.ai.csv_eval import CsvColumnError, read_columns
     from smartinbox.ai.custom_heads import CORRECTION_WEIGHT, CustomHeadError
+    from smartinbox.ai.metrics import ThresholdError
     from smartinbox.ai.team_training import train_team_head
     from smartinbox.ai.training import ensure_models
 
     try:
         rows = read_columns(data, [text_col, label_col])
+        val_rows = read_columns(val, [text_col, label_col]) if val else None
     except CsvColumnError as exc:
         _fail(str(exc))
     texts, labels = [r[0] for r in rows], [r[1] for r in rows]
@@ -198,11 +212,24 @@ def train_triage(
     try:
         with console.status(f"training the {field} head…"):
             ensure_models(models)
-            manifest = train_team_head(models, field, texts, labels, weights)
-    except CustomHeadError as exc:
+            manifest = train_team_head(
+                models,
+                field,
+                texts,
+                labels,
+                weights,
+                oos_label=oos_label,
+                val=[(t, lbl) for t, lbl in val_rows] if val_rows else None,
+            )
+    except (CustomHeadError, ThresholdError) as exc:
         _fail(str(exc))
     head = manifest["custom_heads"][field]
     _left_out(head["labels_left_out"])
+    if "oos_label" in head:
+        console.print(
+            f"out of scope: {head['oos_label']!r}, or any answer below confidence "
+            f"{head['oos_threshold']}"
+        )
     console.print(
         f"{field} head trained on {head['rows']} rows, {len(head['labels'])} labels; "
         f"models version {manifest['version']}"

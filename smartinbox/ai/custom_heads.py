@@ -48,6 +48,16 @@ class CustomHead:
     head: LinearHead
     rows: int
     features: list[str] = dataclasses.field(default_factory=lambda: list(FEATURE_OUTPUTS))
+    # The team's label for "not something we handle", and the confidence below which any
+    # answer counts as that (chosen on validation rows): live triage marks such a message out
+    # of scope instead of filing it under a topic.
+    oos_label: str | None = None
+    oos_threshold: float = 0.0
+
+    def out_of_scope(self, label: str, confidence: float) -> bool:
+        return self.oos_label is not None and (
+            label == self.oos_label or confidence < self.oos_threshold
+        )
 
     @property
     def classes(self) -> list[str]:
@@ -75,6 +85,8 @@ class CustomHead:
             "vocab": vocab,
             "rows": self.rows,
             "features": self.features,
+            "oos_label": self.oos_label,
+            "oos_threshold": self.oos_threshold,
         }
         arrays = {**idf, "coef": self.head.coef, "intercept": self.head.intercept}
         return {
@@ -102,6 +114,8 @@ class CustomHead:
             head=head,
             rows=int(meta["rows"]),
             features=[str(name) for name in meta.get("features", [])],
+            oos_label=meta.get("oos_label"),
+            oos_threshold=float(meta.get("oos_threshold") or 0.0),
         )
 
 
@@ -210,4 +224,7 @@ def train_custom_head(
 
 
 def describe(head: CustomHead) -> dict[str, Any]:
-    return {"rows": head.rows, "labels": head.classes}
+    out: dict[str, Any] = {"rows": head.rows, "labels": head.classes}
+    if head.oos_label is not None:
+        out.update(oos_label=head.oos_label, oos_threshold=head.oos_threshold)
+    return out

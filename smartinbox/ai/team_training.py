@@ -15,8 +15,9 @@ from typing import Any
 from smartinbox.ai.artifacts import json_bytes, read_manifest, update_model_dir
 from smartinbox.ai.calibration import FILE as CALIBRATION_FILE
 from smartinbox.ai.calibration import enough_outcomes, fit_calibration
-from smartinbox.ai.custom_heads import describe, train_on_usable_rows
+from smartinbox.ai.custom_heads import CustomHeadError, describe, train_on_usable_rows
 from smartinbox.ai.embedder import MiniLMEmbedder
+from smartinbox.ai.metrics import choose_oos_threshold
 
 
 def train_team_head(
@@ -26,14 +27,32 @@ def train_team_head(
     labels: Sequence[str],
     weights: Sequence[float] | None = None,
     embedder: MiniLMEmbedder | None = None,
+    oos_label: str | None = None,
+    val: Sequence[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Train the `field` head on the team's labelled texts and store it; returns the manifest.
 
-    Labels with too few rows to learn are left out and listed in the manifest entry."""
+    Labels with too few rows to learn are left out and listed in the manifest entry. With
+    `oos_label` (topic only) the team's "not ours" label marks a message out of scope; `val`
+    rows then choose the confidence below which any answer counts as that label as well."""
     from smartinbox.ai.registry import shared_embedder
 
+    if oos_label is not None and field != "topic":
+        raise CustomHeadError("an out-of-scope label is a topic: use it with --field topic")
+    if val and oos_label is None:
+        raise CustomHeadError("validation rows choose the out-of-scope threshold: name the label")
     embedder = embedder or shared_embedder()
     head, left_out = train_on_usable_rows(field, texts, labels, embedder.features, weights)
+    if oos_label is not None:
+        if oos_label not in head.classes:
+            raise CustomHeadError(f"no label {oos_label!r} with enough rows to learn it")
+        head.oos_label = oos_label
+        if val:
+            val_texts = [t for t, _ in val]
+            predicted, confidence = head.predict(val_texts, embedder.features(val_texts))
+            head.oos_threshold = choose_oos_threshold(
+                [label for _, label in val], predicted, confidence, oos_label
+            )
     custom = dict(read_manifest(models_dir).get("custom_heads", {}))
     custom[field] = {**describe(head), "labels_left_out": left_out, "trained_at": _now()}
     return update_model_dir(models_dir, head.files(), {"custom_heads": custom})

@@ -93,15 +93,21 @@ class TriageModel:
             kind = kind_head.classes[kind_i]
             topic_i = int(np.argmax(proba["topic"][i]))
             topic, topic_conf = topic_head.classes[topic_i], float(proba["topic"][i][topic_i])
-            out_of_scope = bool(oos_p[i] >= OUT_OF_SCOPE_CUTOFF)
-            if out_of_scope and "topic" in self.custom:
+            p_oos = float(oos_p[i])
+            out_of_scope = p_oos >= OUT_OF_SCOPE_CUTOFF
+            team = self.custom.get("topic")
+            if team is not None and team.oos_label is not None:
+                # The team labelled what it does not handle: its own head decides the scope.
+                out_of_scope = team.out_of_scope(topic, topic_conf)
+                p_oos = _team_oos_probability(team, proba["topic"][i], topic, topic_conf)
+            elif out_of_scope and team is not None:
                 # The shipped scope is e-commerce support; a team's own topics define its scope,
                 # so a message its head files confidently is in scope whatever that head says.
-                out_of_scope = bool(oos_p[i] > topic_conf)
+                out_of_scope = p_oos > topic_conf
             # Junk and out-of-scope requests have no support topic, whatever their words suggest.
             if kind == "spam" or out_of_scope:
                 topic = OTHER_TOPIC
-                topic_conf = float(max(proba["kind"][i][kind_i], oos_p[i]))
+                topic_conf = float(max(proba["kind"][i][kind_i], p_oos))
             # The kind head also predicts "spam"; the two estimates are averaged so that a
             # message called spam never reports a spam probability below one half by accident.
             spam = float(spam_p[i])
@@ -116,7 +122,7 @@ class TriageModel:
                 "sentiment": _r(proba["sentiment"][i].max() * factor),
                 "spam": _r(max(spam, 1.0 - spam) * factor),
                 "language": _r(language.confidence),
-                "out_of_scope": _r(max(oos_p[i], 1.0 - oos_p[i]) * factor),
+                "out_of_scope": _r(max(p_oos, 1.0 - p_oos) * factor),
             }
             results.append(
                 Triage(
@@ -137,3 +143,14 @@ class TriageModel:
 
 def _r(value: float | np.floating[Any]) -> float:
     return round(float(value), 4)
+
+
+def _team_oos_probability(
+    team: CustomHead, proba: FloatMatrix, topic: str, confidence: float
+) -> float:
+    """How likely the message is out of scope by the team's head: its out-of-scope class's
+    probability, or, when the head is too unsure to file it, the doubt about its best topic."""
+    if topic != team.oos_label and confidence < team.oos_threshold:
+        return 1.0 - confidence
+    classes = team.classes
+    return float(proba[classes.index(team.oos_label)]) if team.oos_label in classes else 0.0

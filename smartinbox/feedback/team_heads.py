@@ -144,6 +144,11 @@ def _store(models_dir: Path, heads: dict[str, CustomHead]) -> dict[str, Any]:
     custom = dict(read_manifest(models_dir).get("custom_heads", {}))
     stamp = utcnow().isoformat(timespec="seconds")
     for field, head in heads.items():
+        # The team's out-of-scope label (and its threshold) outlive a refit of its head.
+        before = custom.get(field, {})
+        if before.get("oos_label") in head.classes:
+            head.oos_label = before["oos_label"]
+            head.oos_threshold = float(before.get("oos_threshold") or 0.0)
         files.update(head.files())
         custom[field] = {**describe(head), "trained_at": stamp, "source": "retrain"}
     return update_model_dir(models_dir, files, {"custom_heads": custom})

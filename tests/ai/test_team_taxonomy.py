@@ -277,3 +277,51 @@ def test_eval_triage_holds_out_a_fifth_of_each_label(tmp_path: Path) -> None:
     assert sorted(row[1] for row in train) == ["x", "x", "y", "y"]
     with pytest.raises(CsvColumnError, match="give --test FILE"):
         hold_out([["a", "x"], ["b", "x"]], 1)
+
+
+def test_the_teams_out_of_scope_label_marks_messages_out_of_scope(
+    models_path: Path, embedder: MiniLMEmbedder, tmp_path: Path
+) -> None:
+    from smartinbox.ai.custom_heads import CustomHeadError, train_custom_head
+    from smartinbox.ai.metrics import choose_oos_threshold
+    from smartinbox.feedback.team_heads import _store
+
+    models = tmp_path / "models"
+    shutil.copytree(models_path, models)
+    rows = [*_train_rows(), *((t, "none") for t in OFF_TOPIC[:3])]
+    val = [*TEST, *((t, "none") for t in OFF_TOPIC[3:])]
+    texts, labels = [t for t, _ in rows], [lbl for _, lbl in rows]
+    manifest = train_team_head(
+        models, "topic", texts, labels, embedder=embedder, oos_label="none", val=val
+    )
+    entry = manifest["custom_heads"]["topic"]
+    engine = load_local_engine(models, embedder=embedder)
+    head = engine.triage_model.custom["topic"]
+    predicted, confidence = head.predict(
+        [t for t, _ in val], embedder.features([t for t, _ in val])
+    )
+    chosen = choose_oos_threshold([lbl for _, lbl in val], predicted, confidence, "none")
+    assert entry["oos_label"] == "none" and entry["oos_threshold"] == chosen == head.oos_threshold
+
+    off = engine.analyze([MessageInput("who won the tennis final in paris"), MessageInput("hi")])
+    assert all(t.out_of_scope and t.topic == "other" for t in off)
+    assert all(t.confidence["out_of_scope"] >= 0.5 for t in off)
+    inside = engine.analyze([MessageInput(text) for text, _ in TEST])
+    assert (
+        sum(
+            not t.out_of_scope and t.topic == label
+            for t, (_, label) in zip(inside, TEST, strict=True)
+        )
+        >= 5
+    )
+
+    # A refit of the head from the inbox's labels keeps the team's out-of-scope label.
+    refit = train_custom_head("topic", texts, labels, embedder.features(texts))
+    assert refit.oos_label is None
+    stored = _store(models, {"topic": refit})["custom_heads"]["topic"]
+    assert (stored["oos_label"], stored["oos_threshold"]) == ("none", chosen)
+
+    with pytest.raises(CustomHeadError, match="no label 'nothing'"):
+        train_team_head(models, "topic", texts, labels, embedder=embedder, oos_label="nothing")
+    with pytest.raises(CustomHeadError, match="--field topic"):
+        train_team_head(models, "kind", texts, labels, embedder=embedder, oos_label="none")
