@@ -325,3 +325,28 @@ def test_the_teams_out_of_scope_label_marks_messages_out_of_scope(
         train_team_head(models, "topic", texts, labels, embedder=embedder, oos_label="nothing")
     with pytest.raises(CustomHeadError, match="--field topic"):
         train_team_head(models, "kind", texts, labels, embedder=embedder, oos_label="none")
+
+
+def test_train_triage_cli_takes_an_out_of_scope_label_and_val(
+    models_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smartinbox import config
+
+    models = tmp_path / "models"
+    shutil.copytree(models_path, models)
+    monkeypatch.setenv("SMARTINBOX_MODELS_DIR", str(models))
+    config.get_settings.cache_clear()
+    data = _write(tmp_path / "history.csv", [*_train_rows(), *((t, "none") for t in OFF_TOPIC[:3])])
+    val = _write(tmp_path / "val.csv", [*TEST, *((t, "none") for t in OFF_TOPIC[3:])])
+    args = ["train", "triage", "--data", str(data), "--text-col", "message text",
+            "--label-col", "team label", "--no-corrections", "--oos-label", "none"]  # fmt: skip
+    try:
+        trained = CliRunner().invoke(app, [*args, "--val", str(val)])
+        wrong_field = CliRunner().invoke(app, [*args, "--field", "kind"])
+    finally:
+        config.get_settings.cache_clear()
+    assert trained.exit_code == 0, trained.output
+    entry = json.loads((models / "manifest.json").read_text())["custom_heads"]["topic"]
+    said = " ".join(trained.output.split())
+    assert f"out of scope: 'none', or any answer below confidence {entry['oos_threshold']}" in said
+    assert wrong_field.exit_code == 2 and "--field topic" in wrong_field.output
