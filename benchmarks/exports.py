@@ -15,7 +15,7 @@ import resource
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import insert
 
@@ -57,7 +57,7 @@ def fill(url: str, rows: int) -> float:
     return time.perf_counter() - started
 
 
-def _export(url: str, fmt: str, out: str, queue: Any) -> None:
+def _export(url: str, fmt: Literal["csv", "jsonl"], out: str, queue: Any) -> None:
     from smartinbox.config import Settings
     from smartinbox.db import session_scope
     from smartinbox.feedback import exports
@@ -70,12 +70,12 @@ def _export(url: str, fmt: str, out: str, queue: Any) -> None:
             settings,
             fmt,
             Path(out),
-            exports.TrainingQuery(redact_pii=True),  # type: ignore[arg-type]
+            exports.TrainingQuery(redact_pii=True),
         )
     queue.put({"seconds": time.perf_counter() - started, "report": report.to_dict()})
 
 
-def measure(url: str, fmt: str, out: Path) -> dict[str, Any]:
+def measure(url: str, fmt: Literal["csv", "jsonl"], out: Path) -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_export, args=(url, fmt, str(out), queue))

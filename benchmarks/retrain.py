@@ -99,12 +99,12 @@ def main() -> None:
     args = parser.parse_args()
     from smartinbox.ai.training import ensure_models
     from smartinbox.config import Settings
-    from smartinbox.feedback import local_retrain
+    from smartinbox.feedback import team_heads
     from smartinbox.feedback.retrain import run
 
     models_dir = args.models_dir or Settings().resolved_models_dir()
     live = ensure_models(models_dir)
-    refit = local_retrain.team_heads.refit
+    refit = team_heads.refit
     head_seconds: list[float] = []
 
     refit_started: list[float] = []
@@ -122,7 +122,8 @@ def main() -> None:
         finally:
             head_seconds.append(time.perf_counter() - started)
 
-    local_retrain.team_heads.refit = timed_refit  # type: ignore[assignment]
+    # local_retrain calls team_heads.refit through the module, so the timed one is used.
+    team_heads.refit = timed_refit
     runs: list[dict[str, Any]] = []
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as tmp:
