@@ -100,13 +100,8 @@ def eval_triage(
     for name, row in result["labels"].items():
         labels.add_row(name, *(str(row[k]) for k in ("precision", "recall", "f1", "support")))
     console.print(labels)
-    if "oos_threshold_from_val" in result:
-        console.print(
-            f"out-of-scope threshold chosen on --val: {result['oos_threshold_from_val']} "
-            f"(there: {result['oos_on_val']})"
-        )
     if "oos" in result:
-        console.print(f"out-of-scope: {result['oos']}")
+        _oos_table(result)
     _calibration_table(result["calibration"])
     console.print(f"throughput: {result['throughput']}")
 
@@ -282,6 +277,23 @@ def _summary_table(title: str, result: dict[str, Any], keys: list[str]) -> None:
     table = Table("measure", "value", title=f"{title} ({result['n']} test rows)")
     for key in keys:
         table.add_row(key, str(result[key]))
+    console.print(table)
+
+
+def _oos_table(result: dict[str, Any]) -> None:
+    oos = result["oos"]
+    if oos["threshold"] is None:
+        how = "no confidence threshold"
+    else:
+        chosen = " chosen on --val" if "oos_threshold_from_val" in result else ""
+        how = f"or confidence below {oos['threshold']}{chosen}"
+    table = Table(
+        "rows", "OOS recall", "OOS precision", "in-scope accuracy",
+        title=f"Out of scope (label {oos['label']!r}, {how})",
+    )  # fmt: skip
+    rows = [("--val", result["oos_on_val"])] if "oos_on_val" in result else []
+    for name, row in [*rows, ("--test", oos)]:
+        table.add_row(name, *(str(row[k]) for k in ("recall", "precision", "in_scope_accuracy")))
     console.print(table)
 
 

@@ -168,6 +168,8 @@ def evaluate_triage(
     report = classification_report(
         [label for _, label in test], predicted, confidence, oos_label=oos_label
     )
+    if "oos" in report:
+        report["oos"]["threshold"] = oos_threshold
     unseen = sorted({label for _, label in test} - set(head.classes))
     return {
         "field": field,

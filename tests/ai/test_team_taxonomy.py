@@ -226,6 +226,10 @@ def test_eval_triage_chooses_the_out_of_scope_threshold_on_val(tmp_path: Path) -
         app, [*args, "--oos-label", "none", "--oos-threshold", str(threshold)]
     )
     assert json.loads(by_hand.output)["oos"] == report["oos"]
+    table = CliRunner().invoke(app, [*args[:-1], "--val", str(files["val"]), "--oos-label", "none"])
+    said = " ".join(table.output.split())
+    assert f"label 'none', or confidence below {threshold} chosen on --val" in said
+    assert said.count("│ --val │") == 1 and said.count("│ --test │") == 1
 
 
 def test_the_out_of_scope_threshold_balances_recall_and_in_scope_accuracy() -> None:
