@@ -293,7 +293,8 @@ def _oos_table(result: dict[str, Any]) -> None:
     )  # fmt: skip
     rows = [("--val", result["oos_on_val"])] if "oos_on_val" in result else []
     for name, row in [*rows, ("--test", oos)]:
-        table.add_row(name, *(str(row[k]) for k in ("recall", "precision", "in_scope_accuracy")))
+        figures = (row[k] for k in ("recall", "precision", "in_scope_accuracy"))
+        table.add_row(name, *("-" if v is None else str(v) for v in figures))  # no such rows
     console.print(table)
 
 
