@@ -30,6 +30,20 @@ TestCsv = Annotated[
         help="CSV to score on; without it a fifth of --train (seeded) is held out.",
     ),
 ]
+OosThreshold = Annotated[
+    float | None,
+    typer.Option(min=0.0, max=1.0, help="Answers less confident than this count as --oos-label."),
+]
+ValCsv = Annotated[
+    Path | None,
+    typer.Option(
+        "--val",
+        exists=True,
+        dir_okay=False,
+        help="CSV (same columns) choosing the confidence below which --oos-label applies "
+        "(unless --oos-threshold gives one).",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 Limit = Annotated[int | None, typer.Option(help="Read at most this many rows of each file.")]
 
@@ -47,18 +61,8 @@ def eval_triage(
     label_col: Annotated[str, typer.Option(help="Column with the right label.")] = "label",
     field: Annotated[str, typer.Option(help="Triage field the labels are for.")] = "topic",
     oos_label: Annotated[str | None, typer.Option(help="Label meaning 'out of scope'.")] = None,
-    oos_threshold: Annotated[
-        float | None,
-        typer.Option(help="Answers less confident than this count as --oos-label."),
-    ] = None,
-    val: Annotated[
-        Path | None,
-        typer.Option(
-            exists=True,
-            dir_okay=False,
-            help="CSV (same columns) to choose the --oos-label threshold on, unless one is given.",
-        ),
-    ] = None,
+    oos_threshold: OosThreshold = None,
+    val: ValCsv = None,
     limit: Limit = None,
     as_json: AsJson = False,
 ) -> None:
@@ -68,8 +72,8 @@ def eval_triage(
     from smartinbox.ai.metrics import ThresholdError
     from smartinbox.ai.registry import shared_embedder
 
-    if val is not None and oos_label is None:
-        _fail("--val chooses the out-of-scope threshold: give --oos-label too")
+    if (val is not None or oos_threshold is not None) and oos_label is None:
+        _fail("--val and --oos-threshold set the out-of-scope threshold: give --oos-label too")
     try:
         train_rows = read_columns(train, [text_col, label_col], limit)
         if test is None:
@@ -174,14 +178,8 @@ def train_triage(
         str | None,
         typer.Option(help="Your label for 'not something we handle': marks it out of scope."),
     ] = None,
-    val: Annotated[
-        Path | None,
-        typer.Option(
-            exists=True,
-            dir_okay=False,
-            help="CSV (same columns) choosing the confidence below which --oos-label applies.",
-        ),
-    ] = None,
+    oos_threshold: OosThreshold = None,
+    val: ValCsv = None,
 ) -> None:
     """Train the team's own head for a triage field; the engine uses it from then on."""
     from smartinbox.ai.csv_eval import CsvColumnError, read_columns
@@ -214,6 +212,7 @@ def train_triage(
                 labels,
                 weights,
                 oos_label=oos_label,
+                oos_threshold=oos_threshold,
                 val=[(t, lbl) for t, lbl in val_rows] if val_rows else None,
             )
     except (CustomHeadError, ThresholdError) as exc:

@@ -29,25 +29,30 @@ def train_team_head(
     embedder: MiniLMEmbedder | None = None,
     oos_label: str | None = None,
     val: Sequence[tuple[str, str]] | None = None,
+    oos_threshold: float | None = None,
 ) -> dict[str, Any]:
     """Train the `field` head on the team's labelled texts and store it; returns the manifest.
 
     Labels with too few rows to learn are left out and listed in the manifest entry. With
-    `oos_label` (topic only) the team's "not ours" label marks a message out of scope; `val`
-    rows then choose the confidence below which any answer counts as that label as well."""
+    `oos_label` (topic only) the team's "not ours" label marks a message out of scope; so does
+    any answer less confident than `oos_threshold`, or than the threshold `val` rows choose."""
     from smartinbox.ai.registry import shared_embedder
 
     if oos_label is not None and field != "topic":
         raise CustomHeadError("an out-of-scope label is a topic: use it with --field topic")
-    if val and oos_label is None:
-        raise CustomHeadError("validation rows choose the out-of-scope threshold: name the label")
+    if (val or oos_threshold is not None) and oos_label is None:
+        raise CustomHeadError(
+            "an out-of-scope threshold (--oos-threshold, --val) needs --oos-label"
+        )
     embedder = embedder or shared_embedder()
     head, left_out = train_on_usable_rows(field, texts, labels, embedder.features, weights)
     if oos_label is not None:
         if oos_label not in head.classes:
             raise CustomHeadError(f"no label {oos_label!r} with enough rows to learn it")
         head.oos_label = oos_label
-        if val:
+        if oos_threshold is not None:
+            head.oos_threshold = oos_threshold
+        elif val:
             val_texts = [t for t, _ in val]
             predicted, confidence = head.predict(val_texts, embedder.features(val_texts))
             head.oos_threshold = choose_oos_threshold(

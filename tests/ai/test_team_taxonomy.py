@@ -346,11 +346,16 @@ def test_train_triage_cli_takes_an_out_of_scope_label_and_val(
             "--label-col", "team label", "--no-corrections", "--oos-label", "none"]  # fmt: skip
     try:
         trained = CliRunner().invoke(app, [*args, "--val", str(val)])
+        entry = json.loads((models / "manifest.json").read_text())["custom_heads"]["topic"]
+        by_hand = CliRunner().invoke(app, [*args, "--oos-threshold", "0.4"])
+        by_hand_entry = json.loads((models / "manifest.json").read_text())["custom_heads"]["topic"]
         wrong_field = CliRunner().invoke(app, [*args, "--field", "kind"])
+        no_label = CliRunner().invoke(app, [*args[:-2], "--oos-threshold", "0.4"])
     finally:
         config.get_settings.cache_clear()
     assert trained.exit_code == 0, trained.output
-    entry = json.loads((models / "manifest.json").read_text())["custom_heads"]["topic"]
     said = " ".join(trained.output.split())
     assert f"out of scope: 'none', or any answer below confidence {entry['oos_threshold']}" in said
+    assert by_hand.exit_code == 0 and by_hand_entry["oos_threshold"] == 0.4
     assert wrong_field.exit_code == 2 and "--field topic" in wrong_field.output
+    assert no_label.exit_code == 2 and "needs --oos-label" in " ".join(no_label.output.split())
