@@ -24,7 +24,12 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import ROOT, machine, write_result
-from benchmarks.targets_replies import calibration_figures, instant_learning, throughput
+from benchmarks.targets_replies import (
+    calibration_figures,
+    instant_learning,
+    live_out_of_scope,
+    throughput,
+)
 from smartinbox.ai.custom_heads import train_custom_head
 from smartinbox.ai.embedder import DIMENSIONS, FloatMatrix, MiniLMEmbedder
 from smartinbox.ai.metrics import choose_oos_threshold, classification_report, with_oos_threshold
@@ -305,6 +310,10 @@ def main() -> None:
         finally:
             local.TOPIC_WEIGHT = shipped
         result["instant_learning_by_topic_weight"] = sweep
+    threshold = result["clinc150"]["oos_detection"]["smartinbox"]["threshold_from_val"]
+    result["clinc150"]["oos_detection_live_triage"] = live_out_of_scope(
+        data, embedder, team_head, threshold, args.quick
+    )
     result["calibration"] = calibration_figures(DATA, embedder, args.quick)
     result["throughput"] = throughput(data, embedder, args.quick)
     result["total_seconds"] = round(time.perf_counter() - started, 1)

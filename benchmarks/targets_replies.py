@@ -1,4 +1,5 @@
-"""Reply-side targets for benchmarks/engine_targets.py: instant learning, calibration, throughput.
+"""Engine-level targets for benchmarks/engine_targets.py: instant learning, calibration,
+throughput, and CLINC150 out-of-scope detection through live triage.
 
 Each uses the trained local engine (the models in SMARTINBOX_MODELS_DIR, trained first if there
 are none) with its reply memory emptied, so only what the measure puts in it can be retrieved.
@@ -73,6 +74,42 @@ def instant_learning(
         out[name] = round(hits / len(tests), 4)
     out["accuracy"] = out.get("team_taxonomy", out["shipped_taxonomy"])
     return out
+
+
+def live_out_of_scope(
+    data: dict[str, Any], embedder: MiniLMEmbedder, team_head: Any, threshold: float, quick: bool
+) -> dict[str, Any]:
+    """CLINC150's test split through the engine's own triage, with the team head installed as
+    `smartinbox train triage --oos-label oos --val` would (the threshold chosen on val): the
+    share of out-of-scope requests flagged, and of in-scope ones filed under their intent and
+    not flagged. Live triage also files a message it calls spam under `other`."""
+    import dataclasses
+
+    rows = [(t, i) for t, i in data["test"] + data["oos_test"]]
+    if quick:
+        rows = rows[::10]
+    head = dataclasses.replace(team_head, oos_label="oos", oos_threshold=threshold)
+    engine = empty_engine(embedder)
+    base = engine.triage_model
+    engine.triage_model = TriageModel(
+        base.featurizer, base.heads, base.language, custom={"topic": head}
+    )
+    triages = engine.analyze([MessageInput(t) for t, _ in rows])
+    flagged = [t.out_of_scope for t in triages]
+    oos = [f for f, (_, i) in zip(flagged, rows, strict=True) if i == "oos"]
+    inside = [
+        not t.out_of_scope and t.topic == i
+        for t, (_, i) in zip(triages, rows, strict=True)
+        if i != "oos"
+    ]
+    spam = sum(t.kind == "spam" for t, (_, i) in zip(triages, rows, strict=True) if i != "oos")
+    return {
+        "threshold": threshold,
+        "oos_recall": round(sum(oos) / len(oos), 4),
+        "in_scope_accuracy": round(sum(inside) / len(inside), 4),
+        "in_scope_called_spam": spam,
+        "rows": len(rows),
+    }
 
 
 def calibration_figures(data_dir: Path, embedder: MiniLMEmbedder, quick: bool) -> dict[str, Any]:
