@@ -43,6 +43,7 @@ from smartinbox.ai.embedder import (
     verify_model_file,
 )
 from smartinbox.ai.features import assemble, style_matrix
+from smartinbox.ai.metrics import choose_oos_threshold, oos_balance
 
 # Graph values of the pinned model file: the output of each of its six layers and the token
 # embeddings (see FEATURE_OUTPUTS in smartinbox/ai/embedder.py).
@@ -118,21 +119,23 @@ def _max_logit_over(cols: list[int]) -> Callable[[Any, Any, Any], Any]:
 
 def _figures(score: Any, best: list[str], labels: list[str], t: float) -> tuple[float, float]:
     """OOS recall and in-scope accuracy when a score below `t` (or the class oos) means OOS."""
-    flagged = np.array([s < t or b == OOS for s, b in zip(score, best, strict=True)])
-    is_oos = np.array([y == OOS for y in labels])
-    correct = np.array([b == y for b, y in zip(best, labels, strict=True)])
-    return float(flagged[is_oos].mean()), float((~flagged & correct)[~is_oos].mean())
+    return oos_balance(labels, best, score, OOS, t)
+
+
+def _grid(score: Any) -> Any:
+    # Scores here are not probabilities (logits, sums): cut-offs follow their distribution.
+    return np.unique(np.quantile(score, np.linspace(0.0, 0.6, 601)))
 
 
 def _val_threshold(score: Any, best: list[str], labels: list[str]) -> float:
-    grid = np.unique(np.quantile(score, np.linspace(0.0, 0.6, 601)))
-    return float(max(grid, key=lambda t: min(_figures(score, best, labels, float(t)))))
+    return choose_oos_threshold(labels, best, score, OOS, grid=_grid(score))
 
 
 def _best_recall_at(score: Any, best: list[str], labels: list[str], accuracy: float) -> float:
-    grid = np.unique(np.quantile(score, np.linspace(0.0, 0.6, 601)))
     recalls = [
-        r for r, a in (_figures(score, best, labels, float(t)) for t in grid) if a >= accuracy
+        r
+        for r, a in (_figures(score, best, labels, float(t)) for t in _grid(score))
+        if a >= accuracy
     ]
     return round(max(recalls), 4) if recalls else 0.0
 

@@ -128,26 +128,35 @@ def with_oos_threshold(
     return [oos if c < threshold else p for p, c in zip(predicted, confidence, strict=True)]
 
 
-def choose_oos_threshold(
-    truth: Sequence[str], predicted: Sequence[str], confidence: Sequence[float], oos: str
-) -> float:
-    """The confidence cut-off (0 to 0.95 in steps of 0.01) that maximises the smaller of OOS
-    recall and in-scope accuracy on these rows: the balance point, with neither figure bought
-    at the other's expense. The lowest such cut-off wins a tie."""
-    truth_a = np.asarray(truth)
+def oos_balance(
+    truth: Sequence[str], predicted: Sequence[str], score: Sequence[float], oos: str, t: float
+) -> tuple[float, float]:
+    """(OOS recall, in-scope accuracy) when an answer whose score is below `t`, or whose label
+    is `oos`, counts as out of scope."""
+    truth_a, pred = np.asarray(truth), np.asarray(predicted)
     is_oos = truth_a == oos
-    if not is_oos.any() or is_oos.all():
+    flagged = (pred == oos) | (np.asarray(score, dtype=np.float64) < t)
+    return float(flagged[is_oos].mean()), float(((pred == truth_a) & ~flagged)[~is_oos].mean())
+
+
+def choose_oos_threshold(
+    truth: Sequence[str],
+    predicted: Sequence[str],
+    confidence: Sequence[float],
+    oos: str,
+    grid: Sequence[float] | None = None,
+) -> float:
+    """The cut-off (of `grid`; by default confidences 0 to 0.95 in steps of 0.01) that
+    maximises the smaller of OOS recall and in-scope accuracy on these rows: the balance
+    point, with neither figure bought at the other's expense. The lowest such cut-off wins a
+    tie."""
+    if oos not in truth or all(t == oos for t in truth):
         raise ThresholdError(
             f"choosing the out-of-scope threshold needs rows labelled {oos!r} and rows that are not"
         )
-    conf = np.asarray(confidence, dtype=np.float64)
-    pred = np.asarray(predicted)
     best_t, best_score = 0.0, -1.0
-    for step in range(96):
-        t = step / 100
-        flagged = (pred == oos) | (conf < t)
-        recall = float(flagged[is_oos].mean())
-        accuracy = float(((pred == truth_a) & ~flagged)[~is_oos].mean())
-        if min(recall, accuracy) > best_score:
-            best_t, best_score = t, min(recall, accuracy)
+    for t in grid if grid is not None else [step / 100 for step in range(96)]:
+        balance = min(oos_balance(truth, predicted, confidence, oos, float(t)))
+        if balance > best_score:
+            best_t, best_score = float(t), balance
     return best_t

@@ -45,7 +45,6 @@ def refit(
     from smartinbox.ai.custom_heads import (
         CORRECTION_WEIGHT,
         CUSTOM_FIELDS,
-        MIN_ROWS_PER_LABEL,
         CustomHeadError,
         describe,
         train_custom_head,
@@ -59,8 +58,8 @@ def refit(
     for field in CUSTOM_FIELDS:
         rows = labelled_rows(session, field, settings.retrain_max_labelled_rows, CORRECTION_WEIGHT)
         counts = Counter(rows.labels)
-        kept, _ = usable_rows(rows.labels)
-        entry = _record(rows, kept, counts, MIN_ROWS_PER_LABEL)
+        kept, scarce = usable_rows(rows.labels)
+        entry = _record(rows, kept, counts, scarce)
         report[field] = entry
         reason = _not_enough(rows, kept, counts, settings.retrain_min_labelled_rows)
         if reason is None:
@@ -99,7 +98,7 @@ def _not_enough(
 
 
 def _record(
-    rows: LabelledRows, kept: list[int], counts: Counter[str], min_per_label: int
+    rows: LabelledRows, kept: list[int], counts: Counter[str], scarce: dict[str, int]
 ) -> dict[str, Any]:
     digest = hashlib.sha256()
     for i in kept:
@@ -110,8 +109,8 @@ def _record(
         "corrections": sum(1 for i in kept if i < rows.corrections),
         "imported": sum(1 for i in kept if i >= rows.corrections),
         "imported_available": rows.imported_available,
-        "labels": {label: n for label, n in sorted(counts.items()) if n >= min_per_label},
-        "labels_left_out": {label: n for label, n in sorted(counts.items()) if n < min_per_label},
+        "labels": {label: n for label, n in sorted(counts.items()) if label not in scarce},
+        "labels_left_out": scarce,
         "date_from": min(dates).isoformat() if dates else None,
         "date_to": max(dates).isoformat() if dates else None,
         "content_sha256": digest.hexdigest(),
