@@ -19,7 +19,7 @@ train_app = typer.Typer(help="Train the assistant on your own data.", no_args_is
 console = Console()
 
 TrainCsv = Annotated[
-    Path, typer.Option("--train", exists=True, dir_okay=False, help="CSV to learn from.")
+    Path, typer.Option("--train", exists=True, dir_okay=False, help="CSV or JSONL to learn from.")
 ]
 TestCsv = Annotated[
     Path | None,
@@ -27,7 +27,7 @@ TestCsv = Annotated[
         "--test",
         exists=True,
         dir_okay=False,
-        help="CSV to score on; without it a fifth of --train (seeded) is held out.",
+        help="CSV or JSONL to score on; without it a fifth of --train (seeded) is held out.",
     ),
 ]
 OosThreshold = Annotated[
@@ -40,7 +40,7 @@ ValCsv = Annotated[
         "--val",
         exists=True,
         dir_okay=False,
-        help="CSV (same columns) choosing the confidence below which --oos-label applies "
+        help="CSV or JSONL (same columns) choosing the confidence below which --oos-label applies "
         "(unless --oos-threshold gives one).",
     ),
 ]
@@ -167,7 +167,7 @@ def eval_replies(
 
 @train_app.command("triage")
 def train_triage(
-    data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Labelled CSV.")],
+    data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Labelled CSV or JSONL.")],
     text_col: Annotated[str, typer.Option(help="Column with the customer message.")] = "text",
     label_col: Annotated[str, typer.Option(help="Column with the label.")] = "label",
     field: Annotated[str, typer.Option(help="Triage field: topic or kind.")] = "topic",

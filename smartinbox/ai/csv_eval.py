@@ -1,4 +1,4 @@
-"""Checking the assistant on a team's own history: any CSV, mapped by column names.
+"""Checking the assistant on a team's own history: any CSV (or JSONL), mapped by column names.
 
 `evaluate_triage` trains the head a team would get from `smartinbox train triage` on one file
 and scores it on another. `evaluate_replies` fills the reply memory with one file's message and
@@ -14,6 +14,7 @@ agent would have sent it with at most light edits.
 from __future__ import annotations
 
 import csv
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ class CsvColumnError(ValueError):
 # A long e-mail with its quoted thread easily passes the csv module's 128 KiB field limit.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 DELIMITERS = ",;\t|"
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
 SNIFF_CHARS = 64 * 1024
 
 
@@ -54,10 +56,13 @@ def read_columns(
     Files come from whatever a team's help desk or spreadsheet exported: UTF-8 (with or without
     a byte-order mark) or, failing that, Windows-1252; separated by commas, semicolons, tabs or
     pipes (sniffed); column names matched exactly, else ignoring case and surrounding spaces.
-    An HTML value (an e-mail body) becomes its visible text, as the inbox reads an HTML
+    A `.jsonl` or `.ndjson` file (what `smartinbox import` reads) is one JSON object per line,
+    its keys the columns. An HTML value (an e-mail body) becomes its visible text, as the inbox reads an HTML
     message; in the `replies` columns with its lines and paragraphs, as a reply is sent.
     """
     keep_lines = [c in replies for c in columns]
+    if Path(path).suffix.lower() in JSONL_SUFFIXES:
+        return _read_jsonl(path, columns, limit, keep_lines)
     try:
         return _read_columns(path, columns, limit, "utf-8-sig", "strict", keep_lines)
     except UnicodeDecodeError:
@@ -94,6 +99,54 @@ def _read_columns(
     if not rows:
         raise CsvColumnError(f"{path}: no row has a value in every column {', '.join(columns)}")
     return rows
+
+
+def _read_jsonl(
+    path: Path, columns: Sequence[str], limit: int | None, keep_lines: Sequence[bool]
+) -> list[list[str]]:
+    rows: list[list[str]] = []
+    keys: dict[str, None] = {}  # every key seen, in order: for the error when nothing matched
+    with Path(path).open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CsvColumnError(f"{path}, line {number}: invalid JSON ({exc.msg})") from exc
+            if not isinstance(record, dict):
+                raise CsvColumnError(f"{path}, line {number}: not a JSON object")
+            if len(keys) < 1000:
+                keys.update(dict.fromkeys(str(k) for k in record))
+            values = [
+                visible_text(_json_value(record, column), lines).strip()
+                for column, lines in zip(columns, keep_lines, strict=True)
+            ]
+            if all(values):
+                rows.append(values)
+                if limit and len(rows) >= limit:
+                    break
+    if not rows:
+        missing = [c for c in columns if _column_index(list(keys), c, strict=False) < 0]
+        if missing:
+            raise CsvColumnError(
+                f"{path}: no key {', '.join(repr(c) for c in missing)}; "
+                f"keys are {', '.join(keys) or 'none'}"
+            )
+        raise CsvColumnError(f"{path}: no line has a value for every key {', '.join(columns)}")
+    return rows
+
+
+def _json_value(record: dict[str, Any], column: str) -> str:
+    """A key's value as text (a number or true/false label as written); absent or null is ''."""
+    keys = [str(k) for k in record]
+    at = _column_index(keys, column, strict=False)
+    value = record[list(record)[at]] if at >= 0 else None
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _delimiter(path: Path, sample: str, columns: Sequence[str]) -> str:

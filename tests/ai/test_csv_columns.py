@@ -72,3 +72,33 @@ def test_html_values_become_their_visible_text(tmp_path: Path) -> None:
         ["My card was declined", "Sorry!\n\nTry again\ntomorrow."],
         ["Hello team, a b", "ok"],  # inline tags join words, blocks and cells part them
     ]
+
+
+def test_jsonl_history_reads_by_key(tmp_path: Path) -> None:
+    # The import format: one object per line; keys in any case, numbers and booleans as
+    # written, blank lines and rows missing a value skipped, HTML as visible text.
+    path = _write(tmp_path, "history.jsonl", "\n".join([
+        '{"Body": "<p>Where is my <b>order</b>?</p>", "queue": 3, "vip": true}',
+        "",
+        '{"body": "Refund please", "queue": null}',
+        '{"body": "Café bill", "queue": "billing", "extra": {"a": 1}}',
+    ]).encode())  # fmt: skip
+    assert read_columns(path, ["body", "queue"]) == [
+        ["Where is my order?", "3"],
+        ["Café bill", "billing"],
+    ]
+    assert read_columns(path, ["body", "vip"]) == [["Where is my order?", "true"]]
+
+
+def test_jsonl_errors_name_the_line_or_the_keys(tmp_path: Path) -> None:
+    broken = _write(tmp_path, "broken.ndjson", b'{"text": "hi", "label": "casual"}\n{"text": \n')
+    with pytest.raises(CsvColumnError, match=r"line 2: invalid JSON"):
+        read_columns(broken, ["text", "label"])
+    listed = _write(tmp_path, "list.jsonl", b'["hi", "casual"]\n')
+    with pytest.raises(CsvColumnError, match=r"line 1: not a JSON object"):
+        read_columns(listed, ["text", "label"])
+    keys = _write(tmp_path, "keys.jsonl", b'{"subject": "Hi", "body": "Where?"}\n')
+    with pytest.raises(CsvColumnError) as err:
+        read_columns(keys, ["body", "topic"])
+    assert "'topic'" in str(err.value) and "subject, body" in str(err.value)
+    assert "'body'" not in str(err.value)
