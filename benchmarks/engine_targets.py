@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import json
 import random
@@ -30,9 +31,14 @@ from benchmarks.targets_replies import (
     live_out_of_scope,
     throughput,
 )
-from smartinbox.ai.custom_heads import train_custom_head
+from smartinbox.ai.custom_heads import SCOPE_GRID, train_custom_head, train_on_usable_rows
 from smartinbox.ai.embedder import DIMENSIONS, FloatMatrix, MiniLMEmbedder
-from smartinbox.ai.metrics import choose_oos_threshold, classification_report, with_oos_threshold
+from smartinbox.ai.metrics import (
+    auc,
+    choose_oos_threshold,
+    classification_report,
+    with_oos_threshold,
+)
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = ROOT / "var" / "bench-cache"
@@ -136,7 +142,19 @@ def clinc(embed: Embeddings, quick: bool) -> dict[str, Any]:
     test = split("test", "oos_test", cap=10 if quick else None)
     results: dict[str, Any] = {"rows": {"train": len(train[0]), "test": len(test[0])}}
 
-    head = train_custom_head("topic", train[0], train[1], train[2])
+    # The head `smartinbox train triage --oos-label oos --val` installs: its scope score and
+    # the threshold chosen on the training rows' out-of-fold scores and on val.
+    started = time.perf_counter()
+    trained = train_on_usable_rows(
+        "topic",
+        train[0],
+        train[1],
+        embed,
+        oos_label=OOS,
+        val=list(zip(val[0], val[1], strict=True)),
+    )
+    head = trained.head
+    seconds = round(time.perf_counter() - started, 1)
     models: dict[str, tuple[list[str], Predictor]] = {
         "smartinbox": (head.classes, lambda t, v: head.proba(t, v)),
         **fit_baselines(train),
@@ -147,11 +165,32 @@ def clinc(embed: Embeddings, quick: bool) -> dict[str, Any]:
     for name, (classes, predict) in models.items():
         val_proba, test_proba = predict(val[0], val[2]), predict(test[0], test[2])
         results["in_scope_accuracy"][name] = _in_scope_accuracy(classes, test, test_proba)
-        threshold = _choose_threshold(classes, val, val_proba)
-        results["oos_detection"][name] = {
-            "threshold_from_val": threshold,
-            **_with_oos(classes, test, test_proba, threshold),
-        }
+        scores: tuple[Any, Any] = (val_proba.max(axis=1), test_proba.max(axis=1))
+        if name == "smartinbox":
+            # The same head by its confidence alone, as heads before the scope score read it.
+            results["oos_detection"]["smartinbox_max_probability"] = _detection(
+                classes, val, val_proba, test, test_proba, scores
+            )
+            results["oos_detection"][name] = _detection(
+                classes, val, val_proba, test, test_proba,
+                (head.scope(val_proba, val[2]), head.scope(test_proba, test[2])), SCOPE_GRID,
+            )  # fmt: skip
+            continue
+        results["oos_detection"][name] = _detection(
+            classes, val, val_proba, test, test_proba, scores
+        )
+    is_in = [lbl != OOS for lbl in test[1]]
+    test_proba = head.proba(test[0], test[2])
+    results["oos_detection"]["score_auroc_in_vs_oos"] = {
+        "scope_score": round(float(auc(list(head.scope(test_proba, test[2])), is_in) or 0), 4),
+        "max_probability": round(float(auc(list(test_proba.max(axis=1)), is_in) or 0), 4),
+    }
+    results["oos_detection"]["smartinbox_as_train_triage_chooses"] = {
+        **trained.scope,
+        "test": _with_oos(head.classes, test, test_proba, head.oos_threshold,
+                          head.scope(test_proba, test[2])),
+        "train_with_folds_s": seconds,
+    }  # fmt: skip
 
     few = split("train", cap=10)
     in_test = [i for i, lbl in enumerate(test[1]) if lbl != OOS]
@@ -171,26 +210,36 @@ def _in_scope_accuracy(
     return round(float(sum(classes[best[i]] == test[1][i] for i in rows)) / len(rows), 4)
 
 
-def _oos_predictions(classes: list[str], proba: Any, threshold: float) -> list[str]:
-    best = [classes[i] for i in proba.argmax(axis=1)]
-    return with_oos_threshold(best, proba.max(axis=1), OOS, threshold)
-
-
 def _with_oos(
-    classes: list[str], data: tuple[list[str], list[str], FloatMatrix], proba: Any, t: float
+    classes: list[str],
+    data: tuple[list[str], list[str], FloatMatrix],
+    proba: Any,
+    t: float,
+    score: Any,
 ) -> dict[str, Any]:
-    predicted = _oos_predictions(classes, proba, t)
+    best = [classes[i] for i in proba.argmax(axis=1)]
+    predicted = with_oos_threshold(best, list(score), OOS, t)
     oos = classification_report(data[1], predicted, oos_label=OOS)["oos"]
     return {"oos_recall": oos["recall"], "in_scope_accuracy": oos["in_scope_accuracy"]}
 
 
-def _choose_threshold(
-    classes: list[str], val: tuple[list[str], list[str], FloatMatrix], proba: Any
-) -> float:
-    """The max-probability cut-off `smartinbox eval triage --val` chooses: the one that best
-    balances OOS recall and in-scope accuracy on val."""
-    best = proba.argmax(axis=1)
-    return choose_oos_threshold(val[1], [classes[i] for i in best], proba.max(axis=1), OOS)
+def _detection(
+    classes: list[str],
+    val: tuple[list[str], list[str], FloatMatrix],
+    val_proba: Any,
+    test: tuple[list[str], list[str], FloatMatrix],
+    test_proba: Any,
+    scores: tuple[Any, Any],
+    grid: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """Test figures at the cut-off of `scores` (val's, test's) that best balances OOS recall
+    and in-scope accuracy on val alone (the rule the target names)."""
+    best = [classes[i] for i in val_proba.argmax(axis=1)]
+    threshold = choose_oos_threshold(val[1], best, list(scores[0]), OOS, grid=grid)
+    return {
+        "threshold_from_val": threshold,
+        **_with_oos(classes, test, test_proba, threshold, scores[1]),
+    }
 
 
 def _per_label(rows: list[tuple[str, str]], cap: int) -> list[tuple[str, str]]:
@@ -296,7 +345,9 @@ def main() -> None:
     for name, fn in (("clinc150", clinc), ("sms_spam", sms), ("bitext", bitext)):
         result[name] = fn(embed, args.quick)
         print(f"{name} done", file=sys.stderr)
-    team_head = result["clinc150"].pop("_team_head")
+    scoping_head = result["clinc150"].pop("_team_head")
+    # Instant learning installs the team's taxonomy alone (no out-of-scope label).
+    team_head = dataclasses.replace(scoping_head, oos_label=None, anchors=None)
     data = json.loads((DATA / "clinc150-oos" / "data_full.json").read_text())
     result["instant_learning"] = instant_learning(data, embedder, args.quick, team_head)
     if args.topic_weights:
@@ -310,9 +361,8 @@ def main() -> None:
         finally:
             local.TOPIC_WEIGHT = shipped
         result["instant_learning_by_topic_weight"] = sweep
-    threshold = result["clinc150"]["oos_detection"]["smartinbox"]["threshold_from_val"]
     result["clinc150"]["oos_detection_live_triage"] = live_out_of_scope(
-        data, embedder, team_head, threshold, args.quick
+        data, embedder, scoping_head, args.quick
     )
     result["calibration"] = calibration_figures(DATA, embedder, args.quick)
     result["throughput"] = throughput(data, embedder, args.quick)

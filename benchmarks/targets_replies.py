@@ -77,18 +77,16 @@ def instant_learning(
 
 
 def live_out_of_scope(
-    data: dict[str, Any], embedder: MiniLMEmbedder, team_head: Any, threshold: float, quick: bool
+    data: dict[str, Any], embedder: MiniLMEmbedder, head: Any, quick: bool
 ) -> dict[str, Any]:
-    """CLINC150's test split through the engine's own triage, with the team head installed as
-    `smartinbox train triage --oos-label oos --val` would (the threshold chosen on val): the
-    share of out-of-scope requests flagged, and of in-scope ones filed under their intent and
-    not flagged. Live triage also files a message it calls spam under `other`."""
-    import dataclasses
-
+    """CLINC150's test split through the engine's own triage, with the team head `head`
+    installed as `smartinbox train triage --oos-label oos --val` installs it (its scope score
+    and threshold): the share of out-of-scope requests flagged, and of in-scope ones filed
+    under their intent and not flagged. Live triage also files a message it calls spam under
+    `other`."""
     rows = [(t, i) for t, i in data["test"] + data["oos_test"]]
     if quick:
         rows = rows[::10]
-    head = dataclasses.replace(team_head, oos_label="oos", oos_threshold=threshold)
     engine = empty_engine(embedder)
     base = engine.triage_model
     engine.triage_model = TriageModel(
@@ -104,7 +102,7 @@ def live_out_of_scope(
     ]
     spam = sum(t.kind == "spam" for t, (_, i) in zip(triages, rows, strict=True) if i != "oos")
     return {
-        "threshold": threshold,
+        "threshold": head.oos_threshold,
         "oos_recall": round(sum(oos) / len(oos), 4),
         "in_scope_accuracy": round(sum(inside) / len(inside), 4),
         "in_scope_called_spam": spam,

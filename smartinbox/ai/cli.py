@@ -32,7 +32,12 @@ TestCsv = Annotated[
 ]
 OosThreshold = Annotated[
     float | None,
-    typer.Option(min=0.0, max=1.0, help="Answers less confident than this count as --oos-label."),
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Answers whose scope score (confidence x similarity to the nearest in-scope "
+        "training message) is below this count as --oos-label.",
+    ),
 ]
 ValCsv = Annotated[
     Path | None,
@@ -40,8 +45,9 @@ ValCsv = Annotated[
         "--val",
         exists=True,
         dir_okay=False,
-        help="CSV or JSONL (same columns) choosing the confidence below which --oos-label applies "
-        "(unless --oos-threshold gives one).",
+        help="CSV or JSONL (same columns) that, with out-of-fold scores of the training "
+        "rows, chooses the scope score below which --oos-label applies (unless "
+        "--oos-threshold gives one).",
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
@@ -220,9 +226,10 @@ def train_triage(
     head = manifest["custom_heads"][field]
     _left_out(head["labels_left_out"])
     if "oos_label" in head:
+        on = head.get("oos_threshold_chosen", {}).get("chosen_on", "given")
         console.print(
-            f"out of scope: {head['oos_label']!r}, or any answer below confidence "
-            f"{head['oos_threshold']}"
+            f"out of scope: {head['oos_label']!r}, or any answer whose {head['oos_score']} is "
+            f"below {head['oos_threshold']}" + ("" if on == "given" else f" (chosen on {on})")
         )
     console.print(
         f"{field} head trained on {head['rows']} rows, {len(head['labels'])} labels; "
@@ -281,18 +288,22 @@ def _summary_table(title: str, result: dict[str, Any], keys: list[str]) -> None:
 
 def _oos_table(result: dict[str, Any]) -> None:
     oos = result["oos"]
-    if oos["threshold"] is None:
-        how = "no confidence threshold"
-    else:
-        chosen = " chosen on --val" if "oos_threshold_from_val" in result else ""
-        how = f"or confidence below {oos['threshold']}{chosen}"
+    chosen = result.get("oos_threshold_chosen", {})
+    on = chosen.get("chosen_on", "given")
+    where = "" if on == "given" else f" chosen on {on}"
     table = Table(
         "rows", "OOS recall", "OOS precision", "in-scope accuracy",
-        title=f"Out of scope (label {oos['label']!r}, {how})",
+        title=f"Out of scope (label {oos['label']!r}, or {oos['score']} below "
+        f"{oos['threshold']}{where})",
     )  # fmt: skip
-    rows = [("--val", result["oos_on_val"])] if "oos_on_val" in result else []
+    rows = [
+        (name, {"recall": row["oos_recall"], "in_scope_accuracy": row["in_scope_accuracy"]})
+        for name, row in (("training folds", chosen.get("on_training_folds")),
+                          ("--val", chosen.get("on_val")))
+        if row
+    ]  # fmt: skip
     for name, row in [*rows, ("--test", oos)]:
-        figures = (row[k] for k in ("recall", "precision", "in_scope_accuracy"))
+        figures = (row.get(k) for k in ("recall", "precision", "in_scope_accuracy"))
         table.add_row(name, *("-" if v is None else str(v) for v in figures))  # no such rows
     console.print(table)
 

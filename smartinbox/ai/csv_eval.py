@@ -23,14 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from smartinbox.ai.custom_heads import train_on_usable_rows
+from smartinbox.ai.custom_heads import describe, train_on_usable_rows
 from smartinbox.ai.embedder import MiniLMEmbedder
-from smartinbox.ai.metrics import (
-    choose_oos_threshold,
-    classification_report,
-    reliability,
-    with_oos_threshold,
-)
+from smartinbox.ai.metrics import classification_report, reliability, with_oos_threshold
 from smartinbox.kit.text import visible_text
 
 JUDGE_ACCEPT = 0.6
@@ -191,38 +186,35 @@ def evaluate_triage(
 ) -> dict[str, Any]:
     """Train a `field` head on `train` (text, label) pairs and score it on `test`.
 
-    With `oos_threshold`, an answer less confident than that becomes `oos_label`: a team can
-    measure out-of-scope detection even when its history has few out-of-scope examples. With
-    `val` rows (some labelled `oos_label`) and no threshold, the threshold is the one that
-    balances OOS recall and in-scope accuracy on them (`choose_oos_threshold`).
+    With `oos_label`, a message is out of scope when the head files it under that label or
+    when its scope score (custom_heads.py) is below `oos_threshold`; without a threshold the
+    one `smartinbox train triage` would choose is used: on out-of-fold scores of the training
+    rows and on the `val` rows, balancing OOS recall and in-scope accuracy.
     """
     started = time.perf_counter()
-    head, left_out = train_on_usable_rows(
-        field, [t for t, _ in train], [label for _, label in train], embedder.features
+    trained = train_on_usable_rows(
+        field,
+        [t for t, _ in train],
+        [label for _, label in train],
+        embedder.features,
+        oos_label=oos_label,
+        oos_threshold=oos_threshold,
+        val=val,
     )
-    trained = time.perf_counter()
+    head, left_out = trained.head, trained.left_out
+    done = time.perf_counter()
     texts = [t for t, _ in test]
-    predicted, confidence = head.predict(texts, embedder.features(texts))
-    elapsed = time.perf_counter() - trained
-    chosen: dict[str, Any] = {}
-    if oos_label is not None and oos_threshold is None and val:
-        val_texts = [t for t, _ in val]
-        val_predicted, val_confidence = head.predict(val_texts, embedder.features(val_texts))
-        val_truth = [label for _, label in val]
-        oos_threshold = choose_oos_threshold(val_truth, val_predicted, val_confidence, oos_label)
-        on_val = classification_report(
-            val_truth,
-            with_oos_threshold(val_predicted, val_confidence, oos_label, oos_threshold),
-            oos_label=oos_label,
-        )["oos"]
-        chosen = {"oos_threshold_from_val": oos_threshold, "oos_on_val": on_val}
-    if oos_label is not None and oos_threshold is not None:
-        predicted = with_oos_threshold(predicted, confidence, oos_label, oos_threshold)
+    predicted, confidence, scope = head.predict_scope(texts, embedder.features(texts))
+    elapsed = time.perf_counter() - done
+    if oos_label is not None:
+        predicted = with_oos_threshold(predicted, list(scope), oos_label, head.oos_threshold)
     report = classification_report(
         [label for _, label in test], predicted, confidence, oos_label=oos_label
     )
     if "oos" in report:
-        report["oos"]["threshold"] = oos_threshold
+        report["oos"]["threshold"] = head.oos_threshold
+        report["oos"]["score"] = describe(head)["oos_score"]
+    chosen = {"oos_threshold_chosen": trained.scope} if trained.scope else {}
     unseen = sorted({label for _, label in test} - set(head.classes))
     return {
         "field": field,
@@ -233,7 +225,7 @@ def evaluate_triage(
         **chosen,
         **report,
         "throughput": {
-            "training_s": round(trained - started, 2),
+            "training_s": round(done - started, 2),
             "messages_per_s": round(len(texts) / elapsed, 1) if elapsed > 0 else None,
         },
     }

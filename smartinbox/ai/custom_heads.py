@@ -5,23 +5,35 @@ the team's labels. It reads the same features as the shipped heads (TF-IDF n-gra
 team's own texts, MiniLM vectors and style cues), so a team's vocabulary ("Shopify sync",
 "VAT invoice") counts as much as meaning does. Its files sit beside the shipped models and are
 listed in the manifest like every other file, so they are checksummed and versioned with them.
+
+With an out-of-scope label (`--oos-label`) the head also decides what the team does not handle:
+a message is out of scope when the head files it under that label, or when its *scope score*
+is below a threshold. The score is the head's confidence times the cosine similarity of the
+message's sentence vector to the nearest in-scope training message (the head's *anchors*): a
+request unlike anything the team has labelled is doubtful however confidently the linear head
+picks a topic for it. Unless the team gives the threshold, it is chosen on scores the training
+rows get from heads fitted without them (`SCOPE_FOLDS` folds), together with any validation
+rows: a team's history rarely holds enough out-of-scope examples for one split to choose it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from smartinbox.ai.artifacts import gzip_json_bytes, load_gzip_json, load_npz, npz_bytes
-from smartinbox.ai.embedder import FEATURE_OUTPUTS, FloatMatrix
+from smartinbox.ai.embedder import DIMENSIONS, FEATURE_OUTPUTS, FloatMatrix
 from smartinbox.ai.features import TfidfFeaturizer, assemble, style_matrix
 from smartinbox.ai.heads import LinearHead
+from smartinbox.ai.metrics import choose_oos_threshold, oos_balance
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +47,14 @@ CORRECTION_WEIGHT = 3.0
 MIN_ROWS_PER_LABEL = 2
 # The inbox stores a topic in 64 characters and a kind in 32.
 MAX_LABEL_CHARS = {"topic": 64, "kind": 32}
+# The scope score's nearest-neighbour part reads at most this many in-scope training vectors
+# (a seeded sample beyond it): 15 MB in the model folder, about 2 ms a message.
+MAX_ANCHORS = 20_000
+SCOPE_FOLDS = 5
+# Scope scores are products of two numbers below one: a finer grid than confidences need.
+SCOPE_GRID = tuple(step / 400 for step in range(381))
+SCOPE_WITH_ANCHORS = "confidence x nearest in-scope similarity"
+SCOPE_CONFIDENCE = "confidence"
 
 
 class CustomHeadError(ValueError):
@@ -53,11 +73,31 @@ class CustomHead:
     # of scope instead of filing it under a topic.
     oos_label: str | None = None
     oos_threshold: float = 0.0
+    # Unit sentence vectors of in-scope training messages (None: the score is the confidence,
+    # as heads stored before the scope score read it).
+    anchors: FloatMatrix | None = None
 
-    def out_of_scope(self, label: str, confidence: float) -> bool:
+    def out_of_scope(self, label: str, scope: float) -> bool:
+        """Whether a message the head files under `label` with scope score `scope` (see
+        `scope`) is out of scope."""
         return self.oos_label is not None and (
-            label == self.oos_label or confidence < self.oos_threshold
+            label == self.oos_label or scope < self.oos_threshold
         )
+
+    def scope(self, proba: FloatMatrix, embeddings: FloatMatrix) -> npt.NDArray[np.float64]:
+        """The scope score of each row of `proba` (this head's probabilities for the texts
+        whose MiniLM features are `embeddings`)."""
+        confidence: npt.NDArray[np.float64] = np.asarray(proba, dtype=np.float64).max(axis=1)
+        if self.anchors is None or not len(self.anchors):
+            return confidence
+        return np.asarray(confidence * nearest_similarity(embeddings, self.anchors))
+
+    def set_scope(
+        self, oos_label: str, embeddings: FloatMatrix, labels: Sequence[str], threshold: float
+    ) -> None:
+        self.oos_label = oos_label
+        self.oos_threshold = threshold
+        self.anchors = scope_anchors(embeddings, labels, oos_label)
 
     @property
     def classes(self) -> list[str]:
@@ -77,6 +117,15 @@ class CustomHead:
         labels = [self.classes[i] for i in best]
         return labels, [float(proba[n, i]) for n, i in enumerate(best)]
 
+    def predict_scope(
+        self, texts: Sequence[str], embeddings: FloatMatrix
+    ) -> tuple[list[str], list[float], npt.NDArray[np.float64]]:
+        """(labels, confidences, scope scores) of `texts`."""
+        proba = self.proba(texts, embeddings)
+        best = proba.argmax(axis=1)
+        confidence = [float(proba[n, i]) for n, i in enumerate(best)]
+        return [self.classes[i] for i in best], confidence, self.scope(proba, embeddings)
+
     def files(self) -> dict[str, bytes]:
         vocab, idf = self.featurizer.state()
         meta = {
@@ -89,6 +138,8 @@ class CustomHead:
             "oos_threshold": self.oos_threshold,
         }
         arrays = {**idf, "coef": self.head.coef, "intercept": self.head.intercept}
+        if self.oos_label is not None and self.anchors is not None:
+            arrays["anchors"] = self.anchors.astype(np.float16)
         return {
             f"custom_{self.field}.json.gz": gzip_json_bytes(meta),
             f"custom_{self.field}.npz": npz_bytes(arrays),
@@ -116,6 +167,7 @@ class CustomHead:
             features=[str(name) for name in meta.get("features", [])],
             oos_label=meta.get("oos_label"),
             oos_threshold=float(meta.get("oos_threshold") or 0.0),
+            anchors=arrays["anchors"].astype(np.float32) if "anchors" in arrays else None,
         )
 
 
@@ -148,15 +200,30 @@ def usable_rows(labels: Sequence[str]) -> tuple[list[int], dict[str, int]]:
     return [i for i, label in enumerate(labels) if label not in scarce], scarce
 
 
+@dataclass
+class TrainedHead:
+    head: CustomHead
+    # Labels with too few rows to learn, with their row counts.
+    left_out: dict[str, int]
+    # How the out-of-scope threshold was chosen and what it gave there (empty without one).
+    scope: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
 def train_on_usable_rows(
     field: str,
     texts: Sequence[str],
     labels: Sequence[str],
     embed: Callable[[list[str]], FloatMatrix],
     weights: Sequence[float] | None = None,
-) -> tuple[CustomHead, dict[str, int]]:
-    """Train on the rows `usable_rows` keeps (embedding only those with `embed`); (the head,
-    the labels left out with their row counts)."""
+    oos_label: str | None = None,
+    oos_threshold: float | None = None,
+    val: Sequence[tuple[str, str]] | None = None,
+) -> TrainedHead:
+    """Train on the rows `usable_rows` keeps (embedding only those with `embed`).
+
+    With `oos_label` the head also marks messages out of scope, below `oos_threshold` or, when
+    none is given, below the threshold chosen on out-of-fold scores of the training rows and
+    on the `val` (text, label) rows (see the module's docstring)."""
     kept, scarce = usable_rows(labels)
     if len({labels[i] for i in kept}) < 2:
         rare = f"; too few rows for: {', '.join(list(scarce)[:10])}" if scarce else ""
@@ -164,14 +231,129 @@ def train_on_usable_rows(
             f"at least two labels with {MIN_ROWS_PER_LABEL} or more rows are needed{rare}"
         )
     chosen = [texts[i] for i in kept]
-    head = train_custom_head(
-        field,
-        chosen,
-        [labels[i] for i in kept],
-        embed(chosen),
-        None if weights is None else [weights[i] for i in kept],
+    chosen_labels = [labels[i] for i in kept]
+    chosen_weights = None if weights is None else [weights[i] for i in kept]
+    vectors = embed(chosen)
+    head = train_custom_head(field, chosen, chosen_labels, vectors, chosen_weights)
+    trained = TrainedHead(head, scarce)
+    if oos_label is None:
+        return trained
+    if oos_label not in head.classes:
+        raise CustomHeadError(f"no label {oos_label!r} with enough rows to learn it")
+    head.set_scope(oos_label, vectors, chosen_labels, oos_threshold or 0.0)
+    if oos_threshold is not None:
+        trained.scope = {"threshold": oos_threshold, "chosen_on": "given"}
+        return trained
+    parts = {
+        "training_folds": out_of_fold_scope(
+            field, chosen, chosen_labels, vectors, chosen_weights, oos_label
+        )
+    }
+    if val:
+        val_texts = [t for t, _ in val]
+        val_labels, _, val_scores = head.predict_scope(val_texts, embed(val_texts))
+        parts["val"] = Scored([lbl for _, lbl in val], val_labels, [float(v) for v in val_scores])
+    threshold = choose_oos_threshold(
+        [t for part in parts.values() for t in part.truth],
+        [p for part in parts.values() for p in part.predicted],
+        [v for part in parts.values() for v in part.scores],
+        oos_label,
+        grid=SCOPE_GRID,
     )
-    return head, scarce
+    head.oos_threshold = threshold
+    folds = parts["training_folds"].folds
+    trained.scope = {
+        "threshold": threshold,
+        "chosen_on": f"{folds} training folds" + (" + --val" if val else ""),
+    }
+    for name, part in parts.items():
+        recall, accuracy = oos_balance(
+            part.truth, part.predicted, part.scores, oos_label, threshold
+        )
+        trained.scope[f"on_{name}"] = {
+            "oos_recall": round(recall, 4),
+            "in_scope_accuracy": round(accuracy, 4),
+            "rows": len(part.truth),
+        }
+    return trained
+
+
+class Scored(NamedTuple):
+    """Rows' labels, the labels a head predicts for them and their scope scores."""
+
+    truth: list[str]
+    predicted: list[str]
+    scores: list[float]
+    folds: int = 0
+
+
+def out_of_fold_scope(
+    field: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    embeddings: FloatMatrix,
+    weights: Sequence[float] | None,
+    oos_label: str,
+    folds: int = SCOPE_FOLDS,
+) -> Scored:
+    """The label, predicted label and scope score of each training row, each from a head
+    fitted on the other folds (stratified, seeded). A label too rare to reach every fold is simply
+    missing from some folds' heads, as an unseen kind of request would be."""
+    from sklearn.model_selection import StratifiedKFold
+
+    n_splits = max(2, min(folds, max(Counter(labels).values())))
+    with warnings.catch_warnings():
+        # Labels with fewer rows than folds are expected (two rows are enough to learn one).
+        warnings.simplefilter("ignore", UserWarning)
+        splits = list(
+            StratifiedKFold(n_splits, shuffle=True, random_state=0).split(texts, list(labels))
+        )
+    out = Scored([], [], [], n_splits)
+    for fit, held in splits:
+        fit_labels = [labels[i] for i in fit]
+        if len(set(fit_labels)) < 2:
+            continue
+        head = _fit(
+            field,
+            [texts[i] for i in fit],
+            fit_labels,
+            embeddings[fit],
+            None if weights is None else [weights[i] for i in fit],
+        )
+        head.anchors = scope_anchors(embeddings[fit], fit_labels, oos_label)
+        guess, _, score = head.predict_scope([texts[i] for i in held], embeddings[held])
+        out.truth.extend(labels[i] for i in held)
+        out.predicted.extend(guess)
+        out.scores.extend(float(v) for v in score)
+    return out
+
+
+def unit_sentence_vectors(embeddings: FloatMatrix) -> FloatMatrix:
+    """The sentence vector (the first `DIMENSIONS` features) of each row, L2-normalised."""
+    vectors = np.asarray(embeddings[:, :DIMENSIONS], dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def scope_anchors(embeddings: FloatMatrix, labels: Sequence[str], oos_label: str) -> FloatMatrix:
+    """Unit sentence vectors of the in-scope rows (at most `MAX_ANCHORS`, a seeded sample)."""
+    rows = [i for i, label in enumerate(labels) if label != oos_label]
+    if len(rows) > MAX_ANCHORS:
+        rng = np.random.default_rng(0)
+        rows = sorted(int(i) for i in rng.choice(rows, MAX_ANCHORS, replace=False))
+    return unit_sentence_vectors(embeddings[rows])
+
+
+def nearest_similarity(
+    embeddings: FloatMatrix, anchors: FloatMatrix, chunk: int = 1024
+) -> npt.NDArray[np.float64]:
+    """Cosine similarity of each row's sentence vector to its nearest anchor, at least 0."""
+    queries = unit_sentence_vectors(embeddings)
+    out = np.zeros(len(queries), dtype=np.float64)
+    for start in range(0, len(queries), chunk):
+        block = queries[start : start + chunk] @ anchors.T
+        out[start : start + chunk] = block.max(axis=1)
+    return np.clip(out, 0.0, 1.0)
 
 
 def train_custom_head(
@@ -183,8 +365,6 @@ def train_custom_head(
     c: float = REGULARISATION_C,
 ) -> CustomHead:
     """Fit a head predicting `labels` from `texts` (whose MiniLM vectors are `embeddings`)."""
-    from sklearn.linear_model import LogisticRegression
-
     if field not in CUSTOM_FIELDS:
         raise CustomHeadError(f"field must be one of {', '.join(CUSTOM_FIELDS)}, not {field!r}")
     if len(texts) != len(labels) or len(texts) != len(embeddings):
@@ -206,6 +386,19 @@ def train_custom_head(
             f"each label needs at least {MIN_ROWS_PER_LABEL} rows; too few for: "
             + ", ".join(scarce[:10])
         )
+    return _fit(field, texts, labels, embeddings, weights, c)
+
+
+def _fit(
+    field: str,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    embeddings: FloatMatrix,
+    weights: Sequence[float] | None = None,
+    c: float = REGULARISATION_C,
+) -> CustomHead:
+    from sklearn.linear_model import LogisticRegression
+
     featurizer = TfidfFeaturizer().fit(texts)
     matrix = assemble(VARIANT, featurizer.transform(texts), embeddings, style_matrix(texts))
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=0)
@@ -226,5 +419,6 @@ def train_custom_head(
 def describe(head: CustomHead) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": head.rows, "labels": head.classes}
     if head.oos_label is not None:
-        out.update(oos_label=head.oos_label, oos_threshold=head.oos_threshold)
+        scope = SCOPE_CONFIDENCE if head.anchors is None else SCOPE_WITH_ANCHORS
+        out.update(oos_label=head.oos_label, oos_threshold=head.oos_threshold, oos_score=scope)
     return out

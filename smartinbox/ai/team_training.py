@@ -17,7 +17,6 @@ from smartinbox.ai.calibration import FILE as CALIBRATION_FILE
 from smartinbox.ai.calibration import enough_outcomes, fit_calibration
 from smartinbox.ai.custom_heads import CustomHeadError, describe, train_on_usable_rows
 from smartinbox.ai.embedder import MiniLMEmbedder
-from smartinbox.ai.metrics import choose_oos_threshold
 
 
 def train_team_head(
@@ -35,7 +34,8 @@ def train_team_head(
 
     Labels with too few rows to learn are left out and listed in the manifest entry. With
     `oos_label` (topic only) the team's "not ours" label marks a message out of scope; so does
-    any answer less confident than `oos_threshold`, or than the threshold `val` rows choose."""
+    any answer whose scope score is below `oos_threshold` or, without one, below the threshold
+    chosen on the training rows' out-of-fold scores and the `val` rows (custom_heads.py)."""
     from smartinbox.ai.registry import shared_embedder
 
     if oos_label is not None and field != "topic":
@@ -45,21 +45,22 @@ def train_team_head(
             "an out-of-scope threshold (--oos-threshold, --val) needs --oos-label"
         )
     embedder = embedder or shared_embedder()
-    head, left_out = train_on_usable_rows(field, texts, labels, embedder.features, weights)
-    if oos_label is not None:
-        if oos_label not in head.classes:
-            raise CustomHeadError(f"no label {oos_label!r} with enough rows to learn it")
-        head.oos_label = oos_label
-        if oos_threshold is not None:
-            head.oos_threshold = oos_threshold
-        elif val:
-            val_texts = [t for t, _ in val]
-            predicted, confidence = head.predict(val_texts, embedder.features(val_texts))
-            head.oos_threshold = choose_oos_threshold(
-                [label for _, label in val], predicted, confidence, oos_label
-            )
+    trained = train_on_usable_rows(
+        field,
+        texts,
+        labels,
+        embedder.features,
+        weights,
+        oos_label=oos_label,
+        oos_threshold=oos_threshold,
+        val=val,
+    )
+    head = trained.head
     custom = dict(read_manifest(models_dir).get("custom_heads", {}))
-    custom[field] = {**describe(head), "labels_left_out": left_out, "trained_at": _now()}
+    entry = {**describe(head), "labels_left_out": trained.left_out, "trained_at": _now()}
+    if trained.scope:
+        entry["oos_threshold_chosen"] = trained.scope
+    custom[field] = entry
     return update_model_dir(models_dir, head.files(), {"custom_heads": custom})
 
 

@@ -87,6 +87,11 @@ class TriageModel:
         spam_p = self.heads["spam"].positive(proba["spam"])
         oos_p = self.heads["out_of_scope"].positive(proba["out_of_scope"])
         gibberish_p = self.heads["gibberish"].positive(proba["gibberish"])
+        team = self.custom.get("topic")
+        team_scope = None
+        if team is not None and team.oos_label is not None:
+            assert embeddings is not None
+            team_scope = team.scope(proba["topic"], embeddings)
         results = []
         for i, text in enumerate(texts):
             kind_i = int(np.argmax(proba["kind"][i]))
@@ -95,11 +100,11 @@ class TriageModel:
             topic, topic_conf = topic_head.classes[topic_i], float(proba["topic"][i][topic_i])
             p_oos = float(oos_p[i])
             out_of_scope = p_oos >= OUT_OF_SCOPE_CUTOFF
-            team = self.custom.get("topic")
-            if team is not None and team.oos_label is not None:
+            if team is not None and team_scope is not None:
                 # The team labelled what it does not handle: its own head decides the scope.
-                out_of_scope = team.out_of_scope(topic, topic_conf)
-                p_oos = _team_oos_probability(team, proba["topic"][i], topic, topic_conf)
+                scope = float(team_scope[i])
+                out_of_scope = team.out_of_scope(topic, scope)
+                p_oos = _team_oos_probability(team, proba["topic"][i], topic, scope)
             elif out_of_scope and team is not None:
                 # The shipped scope is e-commerce support; a team's own topics define its scope,
                 # so a message its head files confidently is in scope whatever that head says.
@@ -145,12 +150,10 @@ def _r(value: float | np.floating[Any]) -> float:
     return round(float(value), 4)
 
 
-def _team_oos_probability(
-    team: CustomHead, proba: FloatMatrix, topic: str, confidence: float
-) -> float:
+def _team_oos_probability(team: CustomHead, proba: FloatMatrix, topic: str, scope: float) -> float:
     """How likely the message is out of scope by the team's head: its out-of-scope class's
-    probability, or, when the head is too unsure to file it, the doubt about its best topic."""
-    if topic != team.oos_label and confidence < team.oos_threshold:
-        return 1.0 - confidence
+    probability, or, when its scope score is below the threshold, the doubt the score says."""
+    if topic != team.oos_label and scope < team.oos_threshold:
+        return 1.0 - scope
     classes = team.classes
     return float(proba[classes.index(team.oos_label)]) if team.oos_label in classes else 0.0

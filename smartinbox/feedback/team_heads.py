@@ -54,6 +54,7 @@ def refit(
 
     report: dict[str, Any] = {}
     heads: dict[str, CustomHead] = {}
+    trained_on: dict[str, tuple[FloatMatrix, list[str]]] = {}
     vectors = _Vectors(embedder or shared_embedder(), progress)
     for field in CUSTOM_FIELDS:
         rows = labelled_rows(session, field, settings.retrain_max_labelled_rows, CORRECTION_WEIGHT)
@@ -64,24 +65,23 @@ def refit(
         reason = _not_enough(rows, kept, counts, settings.retrain_min_labelled_rows)
         if reason is None:
             texts = [rows.texts[i] for i in kept]
+            kept_labels = [rows.labels[i] for i in kept]
             try:
+                kept_vectors = vectors.of(texts, field)
                 head = train_custom_head(
-                    field,
-                    texts,
-                    [rows.labels[i] for i in kept],
-                    vectors.of(texts, field),
-                    [rows.weights[i] for i in kept],
+                    field, texts, kept_labels, kept_vectors, [rows.weights[i] for i in kept]
                 )
             except CustomHeadError as exc:
                 reason = str(exc)
             else:
                 heads[field] = head
+                trained_on[field] = (kept_vectors, kept_labels)
                 entry.update(trained=True, head=describe(head))
         if reason is not None:
             entry.update(trained=False, reason=f"{reason}; the live {field} head is kept")
     if not heads:
         return report, None
-    return report, _store(models_dir, heads)
+    return report, _store(models_dir, heads, trained_on)
 
 
 def _not_enough(
@@ -135,9 +135,14 @@ class _Vectors:
         return np.stack([self.known[t] for t in texts])
 
 
-def _store(models_dir: Path, heads: dict[str, CustomHead]) -> dict[str, Any]:
+def _store(
+    models_dir: Path,
+    heads: dict[str, CustomHead],
+    trained_on: dict[str, tuple[FloatMatrix, list[str]]] | None = None,
+) -> dict[str, Any]:
+    """Store refitted heads; `trained_on` holds each head's training vectors and labels."""
     from smartinbox.ai.artifacts import read_manifest, update_model_dir
-    from smartinbox.ai.custom_heads import describe
+    from smartinbox.ai.custom_heads import SCOPE_WITH_ANCHORS, describe
 
     files: dict[str, bytes] = {}
     custom = dict(read_manifest(models_dir).get("custom_heads", {}))
@@ -146,8 +151,14 @@ def _store(models_dir: Path, heads: dict[str, CustomHead]) -> dict[str, Any]:
         # The team's out-of-scope label (and its threshold) outlive a refit of its head.
         before = custom.get(field, {})
         if before.get("oos_label") in head.classes:
-            head.oos_label = before["oos_label"]
-            head.oos_threshold = float(before.get("oos_threshold") or 0.0)
+            threshold = float(before.get("oos_threshold") or 0.0)
+            rows = (trained_on or {}).get(field)
+            if before.get("oos_score") == SCOPE_WITH_ANCHORS and rows is not None:
+                # The threshold was chosen for the scope score: the new head reads it too,
+                # against its own training messages.
+                head.set_scope(before["oos_label"], rows[0], rows[1], threshold)
+            else:
+                head.oos_label, head.oos_threshold = before["oos_label"], threshold
         files.update(head.files())
         custom[field] = {**describe(head), "trained_at": stamp, "source": "retrain"}
     return update_model_dir(models_dir, files, {"custom_heads": custom})

@@ -218,9 +218,15 @@ def test_eval_triage_chooses_the_out_of_scope_threshold_on_val(tmp_path: Path) -
     result = CliRunner().invoke(app, [*args, "--val", str(files["val"]), "--oos-label", "none"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    threshold = report["oos_threshold_from_val"]
-    assert 0.0 <= threshold <= 0.95
+    chosen = report["oos_threshold_chosen"]
+    threshold = chosen["threshold"]
+    assert 0.0 <= threshold <= 0.95 and report["oos"]["threshold"] == threshold
+    assert chosen["chosen_on"].endswith("training folds + --val")
+    # The training rows' out-of-fold scores and the val rows both chose it.
+    assert chosen["on_training_folds"]["rows"] == len(rows)
+    assert chosen["on_val"]["rows"] == len(val)
     assert report["oos"]["label"] == "none" and report["oos"]["recall"] is not None
+    assert report["oos"]["score"] == "confidence x nearest in-scope similarity"
     # The same threshold given by hand scores the test file the same way.
     by_hand = CliRunner().invoke(
         app, [*args, "--oos-label", "none", "--oos-threshold", str(threshold)]
@@ -228,8 +234,12 @@ def test_eval_triage_chooses_the_out_of_scope_threshold_on_val(tmp_path: Path) -
     assert json.loads(by_hand.output)["oos"] == report["oos"]
     table = CliRunner().invoke(app, [*args[:-1], "--val", str(files["val"]), "--oos-label", "none"])
     said = " ".join(table.output.split())
-    assert f"label 'none', or confidence below {threshold} chosen on --val" in said
+    assert (
+        f"label 'none', or confidence x nearest in-scope similarity below {threshold} "
+        f"chosen on {chosen['chosen_on']}" in said
+    )
     assert said.count("│ --val │") == 1 and said.count("│ --test │") == 1
+    assert said.count("│ training folds │") == 1
 
 
 def test_the_out_of_scope_threshold_balances_recall_and_in_scope_accuracy() -> None:
@@ -257,7 +267,7 @@ def test_eval_triage_val_needs_an_out_of_scope_label(tmp_path: Path) -> None:
               "--text-col", "message text", "--label-col", "team label", "--oos-label", "none"],
     )  # fmt: skip
     assert no_oos.exit_code == 2
-    assert "rows labelled 'none'" in " ".join(no_oos.output.split())
+    assert "no label 'none' with enough rows" in " ".join(no_oos.output.split())
 
 
 def test_eval_triage_holds_out_a_fifth_of_each_label(tmp_path: Path) -> None:
@@ -286,7 +296,13 @@ def test_eval_triage_holds_out_a_fifth_of_each_label(tmp_path: Path) -> None:
 def test_the_teams_out_of_scope_label_marks_messages_out_of_scope(
     models_path: Path, embedder: MiniLMEmbedder, tmp_path: Path
 ) -> None:
-    from smartinbox.ai.custom_heads import CustomHeadError, train_custom_head
+    from smartinbox.ai.custom_heads import (
+        SCOPE_GRID,
+        SCOPE_WITH_ANCHORS,
+        CustomHeadError,
+        out_of_fold_scope,
+        train_custom_head,
+    )
     from smartinbox.ai.metrics import choose_oos_threshold
     from smartinbox.feedback.team_heads import _store
 
@@ -301,11 +317,26 @@ def test_the_teams_out_of_scope_label_marks_messages_out_of_scope(
     entry = manifest["custom_heads"]["topic"]
     engine = load_local_engine(models, embedder=embedder)
     head = engine.triage_model.custom["topic"]
-    predicted, confidence = head.predict(
+    # The stored head compares messages with its in-scope training messages.
+    assert head.anchors is not None and head.anchors.shape == (len(_train_rows()), 384)
+    assert entry["oos_score"] == SCOPE_WITH_ANCHORS
+    # The threshold is the balance point of the training rows' out-of-fold scores and the
+    # val rows' scores together.
+    vectors = embedder.features(texts)
+    folds = out_of_fold_scope("topic", texts, labels, vectors, None, "none")
+    assert sorted(folds.truth) == sorted(labels) and 2 <= folds.folds <= 5
+    val_labels, _, val_scores = head.predict_scope(
         [t for t, _ in val], embedder.features([t for t, _ in val])
     )
-    chosen = choose_oos_threshold([lbl for _, lbl in val], predicted, confidence, "none")
+    chosen = choose_oos_threshold(
+        [*folds.truth, *(lbl for _, lbl in val)],
+        [*folds.predicted, *val_labels],
+        [*folds.scores, *val_scores],
+        "none",
+        grid=SCOPE_GRID,
+    )
     assert entry["oos_label"] == "none" and entry["oos_threshold"] == chosen == head.oos_threshold
+    assert entry["oos_threshold_chosen"]["threshold"] == chosen
 
     off = engine.analyze([MessageInput("who won the tennis final in paris"), MessageInput("hi")])
     assert all(t.out_of_scope and t.topic == "other" for t in off)
@@ -319,11 +350,15 @@ def test_the_teams_out_of_scope_label_marks_messages_out_of_scope(
         >= 5
     )
 
-    # A refit of the head from the inbox's labels keeps the team's out-of-scope label.
-    refit = train_custom_head("topic", texts, labels, embedder.features(texts))
+    # A refit of the head from the inbox's labels keeps the team's out-of-scope label, its
+    # threshold and its score, read against the refit's own training messages.
+    refit = train_custom_head("topic", texts, labels, vectors)
     assert refit.oos_label is None
-    stored = _store(models, {"topic": refit})["custom_heads"]["topic"]
-    assert (stored["oos_label"], stored["oos_threshold"]) == ("none", chosen)
+    stored = _store(models, {"topic": refit}, {"topic": (vectors, labels)})
+    entry = stored["custom_heads"]["topic"]
+    assert (entry["oos_label"], entry["oos_threshold"]) == ("none", chosen)
+    assert entry["oos_score"] == SCOPE_WITH_ANCHORS
+    assert refit.anchors is not None and len(refit.anchors) == len(_train_rows())
 
     with pytest.raises(CustomHeadError, match="no label 'nothing'"):
         train_team_head(models, "topic", texts, labels, embedder=embedder, oos_label="nothing")
@@ -355,7 +390,72 @@ def test_train_triage_cli_takes_an_out_of_scope_label_and_val(
         config.get_settings.cache_clear()
     assert trained.exit_code == 0, trained.output
     said = " ".join(trained.output.split())
-    assert f"out of scope: 'none', or any answer below confidence {entry['oos_threshold']}" in said
+    assert (
+        "out of scope: 'none', or any answer whose confidence x nearest in-scope similarity "
+        f"is below {entry['oos_threshold']} (chosen on {entry['oos_threshold_chosen']['chosen_on']})"
+        in said
+    )
     assert by_hand.exit_code == 0 and by_hand_entry["oos_threshold"] == 0.4
     assert wrong_field.exit_code == 2 and "--field topic" in wrong_field.output
     assert no_label.exit_code == 2 and "needs --oos-label" in " ".join(no_label.output.split())
+
+
+def test_the_scope_score_doubts_messages_unlike_the_teams_history(
+    embedder: MiniLMEmbedder,
+) -> None:
+    from smartinbox.ai.custom_heads import (
+        SCOPE_CONFIDENCE,
+        CustomHead,
+        describe,
+        nearest_similarity,
+        train_on_usable_rows,
+    )
+
+    rows = [*_train_rows(), *((t, "none") for t in OFF_TOPIC[:3])]
+    trained = train_on_usable_rows(
+        "topic", [t for t, _ in rows], [lbl for _, lbl in rows], embedder.features,
+        oos_label="none",
+    )  # fmt: skip
+    head = trained.head
+    # Without --val the training rows' out-of-fold scores alone choose the threshold.
+    assert trained.scope["chosen_on"].endswith("training folds") and "on_val" not in trained.scope
+    assert trained.scope["on_training_folds"]["rows"] == len(rows)
+    texts = ["the shopify plugin does not sync products", "what is the capital of peru"]
+    vectors = embedder.features(texts)
+    nearest = nearest_similarity(vectors, head.anchors)
+    assert nearest[0] > nearest[1] and all(0.0 <= s <= 1.0 for s in nearest)
+    _, confidence, scope = head.predict_scope(texts, vectors)
+    assert [round(float(s), 6) for s in scope] == [
+        round(c * float(n), 6) for c, n in zip(confidence, nearest, strict=True)
+    ]
+    # A head stored before the scope score read anchors (none in its files) scores by
+    # confidence alone, and says so.
+    files = head.files()
+    head.anchors = None
+    old = CustomHead.from_files("topic", {**files, **head.files()})
+    assert old.anchors is None and describe(old)["oos_score"] == SCOPE_CONFIDENCE
+    assert list(old.scope(old.proba(texts, vectors), vectors)) == confidence
+    again = CustomHead.from_files("topic", files)
+    assert again.anchors is not None and again.anchors.shape == (len(_train_rows()), 384)
+
+
+def test_the_scope_anchors_are_a_seeded_sample_of_in_scope_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+
+    from smartinbox.ai import custom_heads
+
+    monkeypatch.setattr(custom_heads, "MAX_ANCHORS", 4)
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(10, 384 * 3)).astype(np.float32)
+    labels = ["a", "b", "none", "a", "b", "none", "a", "b", "a", "b"]
+    anchors = custom_heads.scope_anchors(vectors, labels, "none")
+    assert anchors.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(anchors, axis=1), 1.0, atol=1e-5)
+    in_scope = custom_heads.unit_sentence_vectors(
+        vectors[[i for i, lbl in enumerate(labels) if lbl != "none"]]
+    )
+    # Every anchor is one of the in-scope rows, never an out-of-scope one; reruns pick the same.
+    assert all(np.isclose(in_scope @ row, 1.0, atol=1e-5).any() for row in anchors)
+    assert np.array_equal(anchors, custom_heads.scope_anchors(vectors, labels, "none"))
