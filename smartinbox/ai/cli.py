@@ -189,7 +189,7 @@ def train_triage(
 ) -> None:
     """Train the team's own head for a triage field; the engine uses it from then on."""
     from smartinbox.ai.csv_eval import CsvColumnError, read_columns
-    from smartinbox.ai.custom_heads import CORRECTION_WEIGHT, CustomHeadError
+    from smartinbox.ai.custom_heads import CORRECTION_WEIGHT, SCOPE_FOLDS, CustomHeadError
     from smartinbox.ai.metrics import ThresholdError
     from smartinbox.ai.team_training import train_team_head
     from smartinbox.ai.training import ensure_models
@@ -209,7 +209,11 @@ def train_triage(
         console.print(f"{len(rows)} rows from {data}, {len(extra)} from agents' corrections")
     models = get_settings().resolved_models_dir()
     try:
-        with console.status(f"training the {field} head…"):
+        folds = oos_label is not None and oos_threshold is None
+        also = (
+            f" and {SCOPE_FOLDS} out-of-fold heads for the out-of-scope threshold" if folds else ""
+        )
+        with console.status(f"training the {field} head{also}…"):
             ensure_models(models)
             manifest = train_team_head(
                 models,
