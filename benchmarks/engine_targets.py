@@ -31,12 +31,18 @@ from benchmarks.targets_replies import (
     live_out_of_scope,
     throughput,
 )
-from smartinbox.ai.custom_heads import SCOPE_GRID, train_custom_head, train_on_usable_rows
+from smartinbox.ai.custom_heads import (
+    SCOPE_GRID,
+    choose_scope_threshold,
+    train_custom_head,
+    train_on_usable_rows,
+)
 from smartinbox.ai.embedder import DIMENSIONS, FloatMatrix, MiniLMEmbedder
 from smartinbox.ai.metrics import (
     auc,
     choose_oos_threshold,
     classification_report,
+    oos_balance,
     with_oos_threshold,
 )
 
@@ -179,17 +185,38 @@ def clinc(embed: Embeddings, quick: bool) -> dict[str, Any]:
         results["oos_detection"][name] = _detection(
             classes, val, val_proba, test, test_proba, scores
         )
-    is_in = [lbl != OOS for lbl in test[1]]
     test_proba = head.proba(test[0], test[2])
-    results["oos_detection"]["score_auroc_in_vs_oos"] = {
-        "scope_score": round(float(auc(list(head.scope(test_proba, test[2])), is_in) or 0), 4),
-        "max_probability": round(float(auc(list(test_proba.max(axis=1)), is_in) or 0), 4),
+    by_score = {
+        "scope_score": head.scope(test_proba, test[2]),
+        "max_probability": test_proba.max(1),
     }
     results["oos_detection"]["smartinbox_as_train_triage_chooses"] = {
         **trained.scope,
-        "test": _with_oos(head.classes, test, test_proba, head.oos_threshold,
-                          head.scope(test_proba, test[2])),
+        "test": _with_oos(head.classes, test, test_proba, head.oos_threshold, by_score["scope_score"]),
         "train_with_folds_s": seconds,
+    }  # fmt: skip
+    # A team without a validation file: the out-of-fold scores alone choose the threshold;
+    # before them, only answers filed under the OOS label counted (threshold 0).
+    assert trained.folds is not None
+    alone = choose_scope_threshold([trained.folds], OOS)
+    results["oos_detection"]["smartinbox_without_val"] = {
+        "threshold_from_training_folds": alone,
+        **_with_oos(head.classes, test, test_proba, alone, by_score["scope_score"]),
+        "label_only": _with_oos(head.classes, test, test_proba, 0.0, by_score["scope_score"]),
+    }
+    # Diagnostics, not results: how well each score separates the test split's in-scope and
+    # OOS queries, and its best balance with the threshold chosen on test itself.
+    is_in = [lbl != OOS for lbl in test[1]]
+    best = [head.classes[i] for i in test_proba.argmax(axis=1)]
+    results["oos_detection"]["score_diagnostics_on_test"] = {
+        name: {
+            "auroc_in_vs_oos": round(float(auc(list(score), is_in) or 0), 4),
+            "best_balance_threshold_chosen_on_test": round(min(
+                oos_balance(test[1], best, list(score), OOS,
+                            choose_oos_threshold(test[1], best, list(score), OOS, grid=SCOPE_GRID))
+            ), 4),
+        }
+        for name, score in by_score.items()
     }  # fmt: skip
 
     few = split("train", cap=10)

@@ -48,8 +48,7 @@ MIN_ROWS_PER_LABEL = 2
 # The inbox stores a topic in 64 characters and a kind in 32.
 MAX_LABEL_CHARS = {"topic": 64, "kind": 32}
 # The scope score's nearest-neighbour part reads at most this many in-scope training vectors
-# (a seeded sample beyond it): 15 MB in the model folder; 1.4 ms for one message and 0.2 ms
-# a message in batches of 256, measured on 2 cores.
+# (a seeded sample beyond it): 15 MB in the model folder, one matrix product per batch.
 MAX_ANCHORS = 20_000
 SCOPE_FOLDS = 5
 # Scope scores are products of two numbers below one: a finer grid than confidences need.
@@ -113,19 +112,18 @@ class CustomHead:
     def predict(
         self, texts: Sequence[str], embeddings: FloatMatrix
     ) -> tuple[list[str], list[float]]:
-        proba = self.proba(texts, embeddings)
-        best = proba.argmax(axis=1)
-        labels = [self.classes[i] for i in best]
-        return labels, [float(proba[n, i]) for n, i in enumerate(best)]
+        return self._best(self.proba(texts, embeddings))
 
     def predict_scope(
         self, texts: Sequence[str], embeddings: FloatMatrix
     ) -> tuple[list[str], list[float], npt.NDArray[np.float64]]:
         """(labels, confidences, scope scores) of `texts`."""
         proba = self.proba(texts, embeddings)
+        return (*self._best(proba), self.scope(proba, embeddings))
+
+    def _best(self, proba: FloatMatrix) -> tuple[list[str], list[float]]:
         best = proba.argmax(axis=1)
-        confidence = [float(proba[n, i]) for n, i in enumerate(best)]
-        return [self.classes[i] for i in best], confidence, self.scope(proba, embeddings)
+        return [self.classes[i] for i in best], [float(proba[n, i]) for n, i in enumerate(best)]
 
     def files(self) -> dict[str, bytes]:
         vocab, idf = self.featurizer.state()
@@ -208,6 +206,8 @@ class TrainedHead:
     left_out: dict[str, int]
     # How the out-of-scope threshold was chosen and what it gave there (empty without one).
     scope: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The training rows' out-of-fold scores, when they chose the threshold.
+    folds: Scored | None = None
 
 
 def train_on_usable_rows(
@@ -254,15 +254,10 @@ def train_on_usable_rows(
         val_texts = [t for t, _ in val]
         val_labels, _, val_scores = head.predict_scope(val_texts, embed(val_texts))
         parts["val"] = Scored([lbl for _, lbl in val], val_labels, [float(v) for v in val_scores])
-    threshold = choose_oos_threshold(
-        [t for part in parts.values() for t in part.truth],
-        [p for part in parts.values() for p in part.predicted],
-        [v for part in parts.values() for v in part.scores],
-        oos_label,
-        grid=SCOPE_GRID,
-    )
+    threshold = choose_scope_threshold(list(parts.values()), oos_label)
     head.oos_threshold = threshold
-    folds = parts["training_folds"].folds
+    trained.folds = parts["training_folds"]
+    folds = trained.folds.folds
     trained.scope = {
         "threshold": threshold,
         "chosen_on": f"{folds} training folds" + (" + --val" if val else ""),
@@ -277,6 +272,18 @@ def train_on_usable_rows(
             "rows": len(part.truth),
         }
     return trained
+
+
+def choose_scope_threshold(parts: Sequence[Scored], oos_label: str) -> float:
+    """The scope-score cut-off that best balances OOS recall and in-scope accuracy over all
+    the rows of `parts` together (`choose_oos_threshold` on `SCOPE_GRID`)."""
+    return choose_oos_threshold(
+        [t for part in parts for t in part.truth],
+        [p for part in parts for p in part.predicted],
+        [v for part in parts for v in part.scores],
+        oos_label,
+        grid=SCOPE_GRID,
+    )
 
 
 class Scored(NamedTuple):
