@@ -105,6 +105,7 @@ def eval_triage(
         return
     console.print(f"scored on {result['test_file']}")
     _left_out(result["labels_left_out"])
+    _regularisation(result["regularisation"])
     _summary_table("Triage", result, ["accuracy", "macro_f1"])
     labels = Table("label", "precision", "recall", "f1", "support", title="Per label")
     for name, row in result["labels"].items():
@@ -213,7 +214,8 @@ def train_triage(
         also = (
             f" and {SCOPE_FOLDS} out-of-fold heads for the out-of-scope threshold" if folds else ""
         )
-        with console.status(f"training the {field} head{also}…"):
+        status = f"choosing the regularisation, training the {field} head{also}…"
+        with console.status(status):
             ensure_models(models)
             manifest = train_team_head(
                 models,
@@ -229,6 +231,7 @@ def train_triage(
         _fail(str(exc))
     head = manifest["custom_heads"][field]
     _left_out(head["labels_left_out"])
+    _regularisation(head["regularisation"])
     if "oos_label" in head:
         on = head.get("oos_threshold_chosen", {}).get("chosen_on", "given")
         console.print(
@@ -243,6 +246,14 @@ def train_triage(
 
 def _test_source(train: Path, test: Path | None) -> str:
     return str(test) if test else f"a fifth of {train} held out (seed 0)"
+
+
+def _regularisation(chosen: dict[str, Any]) -> None:
+    scores = ", ".join(f"C {c}: {f1}" for c, f1 in chosen["macro_f1_by_c"].items())
+    console.print(
+        f"regularisation C = {chosen['c']:g} ({chosen['chosen_on']}"
+        + (f"; held-out macro-F1 {scores})" if scores else ")")
+    )
 
 
 def _left_out(labels: dict[str, int]) -> None:

@@ -222,6 +222,7 @@ def evaluate_triage(
         "labels_trained": len(head.classes),
         "labels_left_out": left_out,
         "labels_unseen_in_training": unseen,
+        "regularisation": head.regularisation.describe(),
         **chosen,
         **report,
         "throughput": {

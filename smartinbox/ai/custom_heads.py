@@ -53,12 +53,42 @@ MAX_ANCHORS = 20_000
 SCOPE_FOLDS = 5
 # Scope scores are products of two numbers below one: a finer grid than confidences need.
 SCOPE_GRID = tuple(step / 400 for step in range(381))
+# The regularisation strength is chosen on each team's own rows: histories differ in size, in
+# label count and in how much exact wording decides, and no one strength suits them all (on the
+# same features CLINC150's 150 intents do best at 4, SMS spam at 16; docs/engine.md). The
+# comparison is cross-validated on at most `SELECTION_MAX_ROWS` rows (a seeded sample keeping
+# each label's share) to bound its cost; below `SELECTION_MIN_ROWS` the default is kept.
+C_GRID = (1.0, 4.0, 16.0, 64.0)
+SELECTION_FOLDS = 3
+SELECTION_MAX_ROWS = 20_000
+SELECTION_MIN_ROWS = 30
 SCOPE_WITH_ANCHORS = "confidence x nearest in-scope similarity"
 SCOPE_CONFIDENCE = "confidence"
 
 
 class CustomHeadError(ValueError):
     """The labelled data cannot train a head (too few rows or labels)."""
+
+
+@dataclass(frozen=True)
+class Regularisation:
+    """The logistic regression's C and how it was chosen: `macro_f1` holds each candidate's
+    mean held-out macro-F1 when they were compared."""
+
+    c: float
+    chosen_on: str
+    macro_f1: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {"c": self.c, "chosen_on": self.chosen_on, "macro_f1_by_c": self.macro_f1}
+
+    @classmethod
+    def from_description(cls, data: dict[str, Any] | None) -> Regularisation:
+        if not data:
+            # Heads stored before the choice was made per team used the default.
+            return cls(REGULARISATION_C, "default")
+        scores = {str(k): float(v) for k, v in (data.get("macro_f1_by_c") or {}).items()}
+        return cls(float(data["c"]), str(data.get("chosen_on", "")), scores)
 
 
 @dataclass
@@ -76,6 +106,9 @@ class CustomHead:
     # Unit sentence vectors of in-scope training messages (None: the score is the confidence,
     # as heads stored before the scope score read it).
     anchors: FloatMatrix | None = None
+    regularisation: Regularisation = dataclasses.field(
+        default_factory=lambda: Regularisation(REGULARISATION_C, "default")
+    )
 
     def out_of_scope(self, label: str, scope: float) -> bool:
         """Whether a message the head files under `label` with scope score `scope` (see
@@ -135,6 +168,7 @@ class CustomHead:
             "features": self.features,
             "oos_label": self.oos_label,
             "oos_threshold": self.oos_threshold,
+            "regularisation": self.regularisation.describe(),
         }
         arrays = {**idf, "coef": self.head.coef, "intercept": self.head.intercept}
         if self.oos_label is not None and self.anchors is not None:
@@ -167,6 +201,7 @@ class CustomHead:
             oos_label=meta.get("oos_label"),
             oos_threshold=float(meta.get("oos_threshold") or 0.0),
             anchors=arrays["anchors"].astype(np.float32) if "anchors" in arrays else None,
+            regularisation=Regularisation.from_description(meta.get("regularisation")),
         )
 
 
@@ -247,7 +282,13 @@ def train_on_usable_rows(
         return trained
     parts = {
         "training_folds": out_of_fold_scope(
-            field, chosen, chosen_labels, vectors, chosen_weights, oos_label
+            field,
+            chosen,
+            chosen_labels,
+            vectors,
+            chosen_weights,
+            oos_label,
+            c=head.regularisation.c,
         )
     }
     if val:
@@ -303,6 +344,7 @@ def out_of_fold_scope(
     weights: Sequence[float] | None,
     oos_label: str,
     folds: int = SCOPE_FOLDS,
+    c: float = REGULARISATION_C,
 ) -> Scored:
     """The label, predicted label and scope score of each training row, each from a head
     fitted on the other folds (stratified, seeded). A label too rare to reach every fold is simply
@@ -327,6 +369,7 @@ def out_of_fold_scope(
             fit_labels,
             embeddings[fit],
             None if weights is None else [weights[i] for i in fit],
+            c,
         )
         head.anchors = scope_anchors(embeddings[fit], fit_labels, oos_label)
         guess, _, score = head.predict_scope([texts[i] for i in held], embeddings[held])
@@ -370,9 +413,10 @@ def train_custom_head(
     labels: Sequence[str],
     embeddings: FloatMatrix,
     weights: Sequence[float] | None = None,
-    c: float = REGULARISATION_C,
+    c: float | None = None,
 ) -> CustomHead:
-    """Fit a head predicting `labels` from `texts` (whose MiniLM vectors are `embeddings`)."""
+    """Fit a head predicting `labels` from `texts` (whose MiniLM vectors are `embeddings`),
+    with regularisation strength `c` or, without one, the one `choose_regularisation` picks."""
     if field not in CUSTOM_FIELDS:
         raise CustomHeadError(f"field must be one of {', '.join(CUSTOM_FIELDS)}, not {field!r}")
     if len(texts) != len(labels) or len(texts) != len(embeddings):
@@ -394,7 +438,102 @@ def train_custom_head(
             f"each label needs at least {MIN_ROWS_PER_LABEL} rows; too few for: "
             + ", ".join(scarce[:10])
         )
-    return _fit(field, texts, labels, embeddings, weights, c)
+    if c is None:
+        regularisation = choose_regularisation(texts, labels, embeddings, weights)
+    else:
+        regularisation = Regularisation(c, "given")
+    head = _fit(field, texts, labels, embeddings, weights, regularisation.c)
+    head.regularisation = regularisation
+    return head
+
+
+def choose_regularisation(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    embeddings: FloatMatrix,
+    weights: Sequence[float] | None = None,
+    grid: Sequence[float] = C_GRID,
+) -> Regularisation:
+    """The C of `grid` with the best mean macro-F1 over `SELECTION_FOLDS` stratified, seeded
+    folds (the smaller C on a tie). Each fold fits its own TF-IDF vocabulary, then a model
+    for each strength from scratch: started from the previous strength's weights, the solver
+    stops at once and every strength scores alike."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from smartinbox.ai.metrics import classification_report
+
+    if len(texts) < SELECTION_MIN_ROWS:
+        return Regularisation(
+            REGULARISATION_C, f"default: {len(texts)} rows are too few to compare strengths"
+        )
+    rows = _proportional_sample(labels, SELECTION_MAX_ROWS)
+    sample_labels = [labels[i] for i in rows]
+    with warnings.catch_warnings():
+        # Labels with fewer rows than folds are expected (two rows are enough to learn one).
+        warnings.simplefilter("ignore", UserWarning)
+        splits = list(
+            StratifiedKFold(SELECTION_FOLDS, shuffle=True, random_state=0).split(
+                rows, sample_labels
+            )
+        )
+    folds = []
+    for fit_part, held_part in splits:
+        fit = [rows[i] for i in fit_part]
+        held = [rows[i] for i in held_part]
+        fit_labels = [labels[i] for i in fit]
+        if len(set(fit_labels)) < 2:
+            continue
+        fit_texts, held_texts = [texts[i] for i in fit], [texts[i] for i in held]
+        featurizer = TfidfFeaturizer().fit(fit_texts)
+        matrix = assemble(
+            VARIANT, featurizer.transform(fit_texts), embeddings[fit], style_matrix(fit_texts)
+        )
+        held_matrix = assemble(
+            VARIANT, featurizer.transform(held_texts), embeddings[held], style_matrix(held_texts)
+        )
+        sample_weight = (
+            None if weights is None else np.asarray([weights[i] for i in fit], dtype=np.float64)
+        )
+        folds.append((matrix, fit_labels, sample_weight, held_matrix, [labels[i] for i in held]))
+
+    def held_out_macro_f1(fold: int, c: float) -> float:
+        matrix, fit_labels, sample_weight, held_matrix, held_labels = folds[fold]
+        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=0)
+        model.fit(matrix, fit_labels, sample_weight=sample_weight)
+        predicted = [str(p) for p in model.predict(held_matrix)]
+        return float(classification_report(held_labels, predicted)["macro_f1"])
+
+    scores: dict[float, list[float]] = {c: [] for c in grid}
+    for fold in range(len(folds)):
+        for c in grid:
+            scores[c].append(held_out_macro_f1(fold, c))
+    if not all(scores.values()):
+        return Regularisation(REGULARISATION_C, "default: no fold held two labels to learn")
+    means = {c: float(np.mean(values)) for c, values in scores.items()}
+    best = max(sorted(grid), key=lambda c: means[c])
+    return Regularisation(
+        best,
+        f"{len(splits)}-fold cross-validation on {len(rows)} rows",
+        {f"{c:g}": round(means[c], 4) for c in sorted(grid)},
+    )
+
+
+def _proportional_sample(labels: Sequence[str], cap: int) -> list[int]:
+    """Row indices: all of them up to `cap`, beyond it a seeded sample keeping each label's
+    share of the rows (at least two rows of each label)."""
+    if len(labels) <= cap:
+        return list(range(len(labels)))
+    rng = np.random.default_rng(0)
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    chosen: list[int] = []
+    for label in sorted(by_label):
+        members = by_label[label]
+        take = min(len(members), max(MIN_ROWS_PER_LABEL, round(len(members) * cap / len(labels))))
+        chosen.extend(int(i) for i in rng.choice(members, take, replace=False))
+    return sorted(chosen)
 
 
 def _fit(
@@ -425,7 +564,11 @@ def _fit(
 
 
 def describe(head: CustomHead) -> dict[str, Any]:
-    out: dict[str, Any] = {"rows": head.rows, "labels": head.classes}
+    out: dict[str, Any] = {
+        "rows": head.rows,
+        "labels": head.classes,
+        "regularisation": head.regularisation.describe(),
+    }
     if head.oos_label is not None:
         scope = SCOPE_CONFIDENCE if head.anchors is None else SCOPE_WITH_ANCHORS
         out.update(oos_label=head.oos_label, oos_threshold=head.oos_threshold, oos_score=scope)

@@ -83,6 +83,12 @@ def test_eval_triage_on_a_custom_csv(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["n"] == 6 and report["labels_trained"] == 3
+    # 24 rows are too few to compare regularisation strengths by cross-validation.
+    assert report["regularisation"] == {
+        "c": 4.0,
+        "chosen_on": "default: 24 rows are too few to compare strengths",
+        "macro_f1_by_c": {},
+    }
     correct = round(report["accuracy"] * 6)
     assert correct >= 5
     # Figures agree with each other: recalls are per-label accuracies over 2 rows each.
@@ -395,6 +401,8 @@ def test_train_triage_cli_takes_an_out_of_scope_label_and_val(
         f"is below {entry['oos_threshold']} (chosen on {entry['oos_threshold_chosen']['chosen_on']})"
         in said
     )
+    assert "regularisation C = 4 (default: 27 rows are too few to compare strengths)" in said
+    assert entry["regularisation"]["chosen_on"].startswith("default: 27 rows")
     assert by_hand.exit_code == 0 and by_hand_entry["oos_threshold"] == 0.4
     assert wrong_field.exit_code == 2 and "--field topic" in wrong_field.output
     assert no_label.exit_code == 2 and "needs --oos-label" in " ".join(no_label.output.split())

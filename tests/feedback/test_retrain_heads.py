@@ -111,6 +111,10 @@ def test_corrections_to_a_new_label_reach_the_candidates_triage(
     assert topic["labels"] == {NEW_TOPIC: 3, "plugin-sync": 7, "seat-licences": 7,
                                "vat-invoices": 7}  # fmt: skip
     assert topic["date_from"] <= topic["date_to"] and len(topic["content_sha256"]) == 64
+    # The record says which regularisation the refit used (24 rows: too few to compare).
+    assert topic["head"]["regularisation"]["chosen_on"] == (
+        "default: 24 rows are too few to compare strengths"
+    )
     kind = data["triage_heads"]["kind"]  # imported kinds only: no agent corrected a kind
     assert kind["trained"] is True and (kind["rows"], kind["corrections"]) == (21, 0)
     assert kind["labels"] == {"complaint": 7, "question": 14}
