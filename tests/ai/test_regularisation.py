@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
+from typer.testing import CliRunner
 
 from smartinbox.ai import custom_heads
 from smartinbox.ai.custom_heads import (
@@ -15,6 +19,7 @@ from smartinbox.ai.custom_heads import (
     describe,
     train_custom_head,
 )
+from smartinbox.cli import app
 
 WORDS = {
     "billing": ["invoice", "charge", "refund", "payment", "receipt"],
@@ -101,3 +106,20 @@ def test_the_chosen_strength_is_stored_with_the_head_and_described() -> None:
     assert given.regularisation == Regularisation(0.5, "given")
     # A head stored before the strength was chosen per team used the default.
     assert Regularisation.from_description(None) == Regularisation(REGULARISATION_C, "default")
+
+
+def test_eval_triage_prints_the_strength_and_each_candidates_score(tmp_path: Path) -> None:
+    texts, labels, _ = _rows(per_label=12)
+    data = tmp_path / "history.csv"
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("text", "label"), *zip(texts, labels, strict=True)])
+    args = ["eval", "triage", "--train", str(data), "--test", str(data)]
+    shown = CliRunner().invoke(app, args)
+    as_json = CliRunner().invoke(app, [*args, "--json"])
+    assert shown.exit_code == 0 and as_json.exit_code == 0, shown.output
+    chosen = json.loads(as_json.output)["regularisation"]
+    assert chosen["chosen_on"] == "3-fold cross-validation on 36 rows"
+    scores = ", ".join(f"C {c}: {f1}" for c, f1 in chosen["macro_f1_by_c"].items())
+    said = " ".join(shown.output.split())
+    assert f"regularisation C = {chosen['c']:g} (3-fold cross-validation on 36 rows; " in said
+    assert f"held-out macro-F1 {scores})" in said and "C 64:" in scores
