@@ -455,10 +455,8 @@ def choose_regularisation(
     grid: Sequence[float] = C_GRID,
 ) -> Regularisation:
     """The C of `grid` with the best mean macro-F1 over `SELECTION_FOLDS` stratified, seeded
-    folds (the smaller C on a tie). Each fold fits its own TF-IDF vocabulary, then a model
-    for each strength from scratch: started from the previous strength's weights, the solver
-    stops at once and every strength scores alike."""
-    from sklearn.linear_model import LogisticRegression
+    folds (the smaller C on a tie). Each fold fits its own TF-IDF vocabulary once, shared by
+    every strength; each strength's model is fitted from scratch."""
     from sklearn.model_selection import StratifiedKFold
 
     from smartinbox.ai.metrics import classification_report
@@ -499,8 +497,7 @@ def choose_regularisation(
 
     def held_out_macro_f1(fold: int, c: float) -> float:
         matrix, fit_labels, sample_weight, held_matrix, held_labels = folds[fold]
-        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=0)
-        model.fit(matrix, fit_labels, sample_weight=sample_weight)
+        model = _logistic_regression(c).fit(matrix, fit_labels, sample_weight=sample_weight)
         predicted = [str(p) for p in model.predict(held_matrix)]
         return float(classification_report(held_labels, predicted)["macro_f1"])
 
@@ -514,7 +511,7 @@ def choose_regularisation(
     best = max(sorted(grid), key=lambda c: means[c])
     return Regularisation(
         best,
-        f"{len(splits)}-fold cross-validation on {len(rows)} rows",
+        f"{len(folds)}-fold cross-validation on {len(rows)} rows",
         {f"{c:g}": round(means[c], 4) for c in sorted(grid)},
     )
 
@@ -544,11 +541,9 @@ def _fit(
     weights: Sequence[float] | None = None,
     c: float = REGULARISATION_C,
 ) -> CustomHead:
-    from sklearn.linear_model import LogisticRegression
-
     featurizer = TfidfFeaturizer().fit(texts)
     matrix = assemble(VARIANT, featurizer.transform(texts), embeddings, style_matrix(texts))
-    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=0)
+    model = _logistic_regression(c)
     sample_weight = np.asarray(weights, dtype=np.float64) if weights is not None else None
     model.fit(matrix, list(labels), sample_weight=sample_weight)
     coef = np.asarray(model.coef_, dtype=np.float32)
@@ -561,6 +556,13 @@ def _fit(
         intercept=intercept,
     )
     return CustomHead(field=field, featurizer=featurizer, head=head, rows=len(texts))
+
+
+def _logistic_regression(c: float) -> Any:
+    """The team head's model at strength `c` (unfitted), for the final fit and the comparison."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=0)
 
 
 def describe(head: CustomHead) -> dict[str, Any]:
