@@ -36,7 +36,8 @@ OosThreshold = Annotated[
         min=0.0,
         max=1.0,
         help="Answers whose scope score (confidence x similarity to the nearest in-scope "
-        "training message) is below this count as --oos-label.",
+        "training message) is below this count as --oos-label. Without it the threshold is "
+        "chosen, and a history with 20+ --oos-label rows gets a learned scope score.",
     ),
 ]
 ValCsv = Annotated[

@@ -8,12 +8,16 @@ listed in the manifest like every other file, so they are checksummed and versio
 
 With an out-of-scope label (`--oos-label`) the head also decides what the team does not handle:
 a message is out of scope when the head files it under that label, or when its *scope score*
-is below a threshold. The score is the head's confidence times the cosine similarity of the
-message's sentence vector to the nearest in-scope training message (the head's *anchors*): a
-request unlike anything the team has labelled is doubtful however confidently the linear head
-picks a topic for it. Unless the team gives the threshold, it is chosen on scores the training
-rows get from heads fitted without them (`SCOPE_FOLDS` folds), together with any validation
-rows: a team's history rarely holds enough out-of-scope examples for one split to choose it.
+is below a threshold. The score starts from the head's confidence and the cosine similarity of
+the message's sentence vector to the nearest in-scope training message (the head's *anchors*):
+a request unlike anything the team has labelled is doubtful however confidently the linear head
+picks a topic for it. Unless the team gives the threshold, the training rows are scored by heads
+fitted without them (`SCOPE_FOLDS` folds); with enough out-of-scope rows among them a small
+logistic regression (`ScopeModel`) learns from those rows how to weigh the signals
+(`SCOPE_SIGNALS`), otherwise the score is confidence times similarity. The threshold is chosen
+on the out-of-fold scores together with any validation rows, balancing lower confidence bounds
+of out-of-scope recall and in-scope accuracy: a team's history rarely holds enough out-of-scope
+examples for one split, or one plain estimate of recall, to choose it.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from smartinbox.ai.artifacts import gzip_json_bytes, load_gzip_json, load_npz, n
 from smartinbox.ai.embedder import DIMENSIONS, FEATURE_OUTPUTS, FloatMatrix
 from smartinbox.ai.features import TfidfFeaturizer, assemble, style_matrix
 from smartinbox.ai.heads import LinearHead
-from smartinbox.ai.metrics import choose_oos_threshold, oos_balance
+from smartinbox.ai.metrics import choose_settled_threshold, oos_balance
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,24 @@ SELECTION_MAX_ROWS = 20_000
 SELECTION_MIN_ROWS = 30
 SCOPE_WITH_ANCHORS = "confidence x nearest in-scope similarity"
 SCOPE_CONFIDENCE = "confidence"
+SCOPE_LEARNED = "learned scope score (confidence, nearest in-scope similarity, label probability)"
+# What the learned scope score reads of each message (`scope_signals`).
+SCOPE_SIGNALS = (
+    "confidence",
+    "nearest_similarity",
+    "oos_label_probability",
+    "margin",
+    "entropy",
+    "log_confidence",
+    "log_nearest_similarity",
+)
+# The learned score needs this many out-of-fold rows of the out-of-scope label and of in-scope
+# rows answered right; with fewer, the product of confidence and similarity is the score.
+SCOPE_MODEL_MIN_ROWS = 20
+# The threshold balances lower confidence bounds (this many standard errors) of out-of-scope
+# recall and in-scope accuracy, so the figure measured on a few out-of-scope rows does not
+# decide alone (`choose_settled_threshold`).
+SCOPE_BOUND_Z = 1.0
 
 
 class CustomHeadError(ValueError):
@@ -92,6 +114,40 @@ class Regularisation:
 
 
 @dataclass
+class ScopeModel:
+    """A logistic regression over `SCOPE_SIGNALS`: how likely a message is one the head
+    answers right rather than one of the out-of-scope label, learnt from out-of-fold rows."""
+
+    coef: list[float]
+    intercept: float
+    # Out-of-fold rows it was fitted on: the label's rows and in-scope rows answered right.
+    rows: dict[str, int]
+
+    def score(self, signals: FloatMatrix) -> npt.NDArray[np.float64]:
+        logit = np.asarray(signals, dtype=np.float64) @ np.asarray(self.coef) + self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0))))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "signals": list(SCOPE_SIGNALS),
+            "coef": [round(c, 6) for c in self.coef],
+            "intercept": round(self.intercept, 6),
+            "rows": self.rows,
+        }
+
+    @classmethod
+    def from_description(cls, data: dict[str, Any] | None) -> ScopeModel | None:
+        """The stored model, or None when there is none or it reads other signals."""
+        if not data or list(data.get("signals", [])) != list(SCOPE_SIGNALS):
+            return None
+        return cls(
+            [float(c) for c in data["coef"]],
+            float(data["intercept"]),
+            {str(k): int(v) for k, v in dict(data.get("rows", {})).items()},
+        )
+
+
+@dataclass
 class CustomHead:
     field: str
     featurizer: TfidfFeaturizer
@@ -109,6 +165,8 @@ class CustomHead:
     regularisation: Regularisation = dataclasses.field(
         default_factory=lambda: Regularisation(REGULARISATION_C, "default")
     )
+    # The learned scope score (None: confidence x nearest similarity, see `scope`).
+    scope_model: ScopeModel | None = None
 
     def out_of_scope(self, label: str, scope: float) -> bool:
         """Whether a message the head files under `label` with scope score `scope` (see
@@ -123,7 +181,15 @@ class CustomHead:
         confidence: npt.NDArray[np.float64] = np.asarray(proba, dtype=np.float64).max(axis=1)
         if self.anchors is None or not len(self.anchors):
             return confidence
-        return np.asarray(confidence * nearest_similarity(embeddings, self.anchors))
+        if self.scope_model is None:
+            return np.asarray(confidence * nearest_similarity(embeddings, self.anchors))
+        return self.scope_model.score(self.signals(proba, embeddings))
+
+    def signals(self, proba: FloatMatrix, embeddings: FloatMatrix) -> FloatMatrix:
+        """The `SCOPE_SIGNALS` of each row of `proba` (a head with anchors)."""
+        assert self.anchors is not None
+        oos = self.classes.index(self.oos_label) if self.oos_label in self.classes else None
+        return scope_signals(proba, nearest_similarity(embeddings, self.anchors), oos)
 
     def set_scope(
         self, oos_label: str, embeddings: FloatMatrix, labels: Sequence[str], threshold: float
@@ -169,6 +235,7 @@ class CustomHead:
             "oos_label": self.oos_label,
             "oos_threshold": self.oos_threshold,
             "regularisation": self.regularisation.describe(),
+            "scope_model": self.scope_model.describe() if self.scope_model else None,
         }
         arrays = {**idf, "coef": self.head.coef, "intercept": self.head.intercept}
         if self.oos_label is not None and self.anchors is not None:
@@ -202,7 +269,18 @@ class CustomHead:
             oos_threshold=float(meta.get("oos_threshold") or 0.0),
             anchors=arrays["anchors"].astype(np.float32) if "anchors" in arrays else None,
             regularisation=Regularisation.from_description(meta.get("regularisation")),
+            scope_model=_stored_scope_model(meta.get("scope_model")),
         )
+
+
+def _stored_scope_model(data: dict[str, Any] | None) -> ScopeModel | None:
+    model = ScopeModel.from_description(data)
+    if data and model is None:
+        log.warning(
+            "the team's learned scope score reads signals this release does not compute; "
+            "confidence x similarity scores scope until the head is trained again"
+        )
+    return model
 
 
 def load_custom_heads(files: dict[str, bytes]) -> dict[str, CustomHead]:
@@ -280,28 +358,26 @@ def train_on_usable_rows(
     if oos_threshold is not None:
         trained.scope = {"threshold": oos_threshold, "chosen_on": "given"}
         return trained
-    parts = {
-        "training_folds": out_of_fold_scope(
-            field,
-            chosen,
-            chosen_labels,
-            vectors,
-            chosen_weights,
-            oos_label,
-            c=head.regularisation.c,
-        )
-    }
+    folds = out_of_fold_scope(
+        field, chosen, chosen_labels, vectors, chosen_weights, oos_label, c=head.regularisation.c
+    )
+    learned = learn_scope(folds, oos_label)
+    if learned is not None:
+        # Each training row's learned score comes from a model fitted without it.
+        head.scope_model, cross_fitted = learned
+        folds = folds._replace(scores=cross_fitted)
+    parts = {"training_folds": folds}
     if val:
         val_texts = [t for t, _ in val]
         val_labels, _, val_scores = head.predict_scope(val_texts, embed(val_texts))
         parts["val"] = Scored([lbl for _, lbl in val], val_labels, [float(v) for v in val_scores])
     threshold = choose_scope_threshold(list(parts.values()), oos_label)
     head.oos_threshold = threshold
-    trained.folds = parts["training_folds"]
-    folds = trained.folds.folds
+    trained.folds = folds
     trained.scope = {
         "threshold": threshold,
-        "chosen_on": f"{folds} training folds" + (" + --val" if val else ""),
+        "chosen_on": f"{folds.folds} training folds" + (" + --val" if val else ""),
+        "score": describe(head)["oos_score"],
     }
     for name, part in parts.items():
         recall, accuracy = oos_balance(
@@ -316,24 +392,90 @@ def train_on_usable_rows(
 
 
 def choose_scope_threshold(parts: Sequence[Scored], oos_label: str) -> float:
-    """The scope-score cut-off that best balances OOS recall and in-scope accuracy over all
-    the rows of `parts` together (`choose_oos_threshold` on `SCOPE_GRID`)."""
-    return choose_oos_threshold(
+    """The scope-score cut-off that balances OOS recall and in-scope accuracy over all the
+    rows of `parts` together (`choose_settled_threshold` on `SCOPE_GRID`, with lower bounds
+    `SCOPE_BOUND_Z` standard errors below each figure)."""
+    return choose_settled_threshold(
         [t for part in parts for t in part.truth],
         [p for part in parts for p in part.predicted],
         [v for part in parts for v in part.scores],
         oos_label,
         grid=SCOPE_GRID,
+        bound_z=SCOPE_BOUND_Z,
     )
 
 
 class Scored(NamedTuple):
-    """Rows' labels, the labels a head predicts for them and their scope scores."""
+    """Rows' labels, the labels a head predicts for them and their scope scores (and, from
+    `out_of_fold_scope`, their `SCOPE_SIGNALS`)."""
 
     truth: list[str]
     predicted: list[str]
     scores: list[float]
     folds: int = 0
+    signals: FloatMatrix | None = None
+
+
+def scope_signals(
+    proba: FloatMatrix, similarity: npt.NDArray[np.float64], oos_index: int | None
+) -> FloatMatrix:
+    """`SCOPE_SIGNALS` of each row of `proba`, whose nearest in-scope similarity is
+    `similarity`; `oos_index` is the out-of-scope label's column."""
+    p = np.asarray(proba, dtype=np.float64)
+    top = np.sort(p, axis=1)
+    confidence = top[:, -1]
+    margin = confidence - top[:, -2] if p.shape[1] > 1 else confidence
+    entropy = -(p * np.log(np.clip(p, 1e-12, 1.0))).sum(axis=1) / np.log(max(p.shape[1], 2))
+    oos = p[:, oos_index] if oos_index is not None else np.zeros(len(p))
+    near = np.clip(np.asarray(similarity, dtype=np.float64), 0.0, 1.0)
+    return np.column_stack(
+        [
+            confidence,
+            near,
+            oos,
+            margin,
+            entropy,
+            np.log(np.maximum(confidence, 1e-6)),
+            np.log(np.maximum(near, 1e-6)),
+        ]
+    ).astype(np.float32)
+
+
+def learn_scope(folds: Scored, oos_label: str) -> tuple[ScopeModel, list[float]] | None:
+    """A `ScopeModel` fitted on the out-of-fold rows (the label's rows against in-scope rows
+    the fold heads answered right; wrong answers are left out, a threshold cannot save them),
+    and each row's score from a model fitted on the other `SCOPE_FOLDS` folds. None when
+    either kind has fewer than `SCOPE_MODEL_MIN_ROWS` rows."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    if folds.signals is None:
+        return None
+    truth, predicted = np.asarray(folds.truth), np.asarray(folds.predicted)
+    outside = truth == oos_label
+    right = ~outside & (predicted == truth)
+    if min(int(outside.sum()), int(right.sum())) < SCOPE_MODEL_MIN_ROWS:
+        return None
+    x = np.asarray(folds.signals, dtype=np.float64)
+    keep = outside | right
+
+    def fit(rows: npt.NDArray[np.bool_]) -> Any:
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+        return model.fit(x[rows], right[rows].astype(int))
+
+    scores = np.zeros(len(truth))
+    splits = StratifiedKFold(SCOPE_FOLDS, shuffle=True, random_state=0).split(x, outside)
+    for fit_rows, held in splits:
+        mask = np.zeros(len(truth), dtype=bool)
+        mask[fit_rows] = True
+        scores[held] = fit(mask & keep).predict_proba(x[held])[:, 1]
+    final = fit(keep)
+    model = ScopeModel(
+        [round(float(c), 6) for c in final.coef_[0]],
+        round(float(final.intercept_[0]), 6),
+        {"out_of_scope": int(outside.sum()), "in_scope_answered_right": int(right.sum())},
+    )
+    return model, [float(v) for v in scores]
 
 
 def out_of_fold_scope(
@@ -359,6 +501,7 @@ def out_of_fold_scope(
             StratifiedKFold(n_splits, shuffle=True, random_state=0).split(texts, list(labels))
         )
     out = Scored([], [], [], n_splits)
+    blocks: list[FloatMatrix] = []
     for fit, held in splits:
         fit_labels = [labels[i] for i in fit]
         if len(set(fit_labels)) < 2:
@@ -372,11 +515,15 @@ def out_of_fold_scope(
             c,
         )
         head.anchors = scope_anchors(embeddings[fit], fit_labels, oos_label)
-        guess, _, score = head.predict_scope([texts[i] for i in held], embeddings[held])
+        head.oos_label = oos_label
+        proba = head.proba([texts[i] for i in held], embeddings[held])
+        signals = head.signals(proba, embeddings[held])
         out.truth.extend(labels[i] for i in held)
-        out.predicted.extend(guess)
-        out.scores.extend(float(v) for v in score)
-    return out
+        out.predicted.extend(head._best(proba)[0])
+        # The product of confidence and similarity (the score without a learned model).
+        out.scores.extend(float(v) for v in signals[:, 0] * signals[:, 1])
+        blocks.append(signals)
+    return out._replace(signals=np.concatenate(blocks)) if blocks else out
 
 
 def unit_sentence_vectors(embeddings: FloatMatrix) -> FloatMatrix:
@@ -573,5 +720,8 @@ def describe(head: CustomHead) -> dict[str, Any]:
     }
     if head.oos_label is not None:
         scope = SCOPE_CONFIDENCE if head.anchors is None else SCOPE_WITH_ANCHORS
+        if head.anchors is not None and head.scope_model is not None:
+            scope = SCOPE_LEARNED
+            out["scope_model"] = head.scope_model.describe()
         out.update(oos_label=head.oos_label, oos_threshold=head.oos_threshold, oos_score=scope)
     return out

@@ -7,6 +7,7 @@ and its observed accuracy, weighted by the bin's share of predictions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -150,13 +151,72 @@ def choose_oos_threshold(
     maximises the smaller of OOS recall and in-scope accuracy on these rows: the balance
     point, with neither figure bought at the other's expense. The lowest such cut-off wins a
     tie."""
+    cuts = _cut_offs(grid)
+    balance = balance_curve(truth, predicted, confidence, oos, cuts)
+    return cuts[int(np.argmax(balance))]
+
+
+def choose_settled_threshold(
+    truth: Sequence[str],
+    predicted: Sequence[str],
+    score: Sequence[float],
+    oos: str,
+    grid: Sequence[float] | None = None,
+    bound_z: float = 1.0,
+) -> float:
+    """A cut-off that these rows cannot tell from the best one and that does not sit at the
+    edge of the rows' evidence: each figure is replaced by its Wilson lower bound `bound_z`
+    standard errors down (a recall measured on a hundred out-of-scope rows vouches for less
+    than an accuracy measured on thousands), and of the cut-offs whose smaller bound is within
+    one standard error (of a share measured on the out-of-scope rows) of the best, the middle
+    one is taken. A few out-of-scope rows leave wide ranges of cut-offs with the same recall;
+    the best balance then sits at the range's lowest end, the most hopeful guess about
+    requests those rows do not show."""
+    cuts = _cut_offs(grid)
+    balance = np.asarray(balance_curve(truth, predicted, score, oos, cuts, bound_z))
+    best = float(balance.max())
+    n_oos = sum(t == oos for t in truth)
+    tolerance = math.sqrt(max(best * (1.0 - best), 0.0) / n_oos)
+    close = [cut for cut, b in zip(cuts, balance, strict=True) if b >= best - tolerance]
+    return close[len(close) // 2]
+
+
+def balance_curve(
+    truth: Sequence[str],
+    predicted: Sequence[str],
+    score: Sequence[float],
+    oos: str,
+    cuts: Sequence[float],
+    bound_z: float = 0.0,
+) -> list[float]:
+    """The smaller of OOS recall and in-scope accuracy at each cut-off of `cuts` (with
+    `bound_z`, of their Wilson lower bounds that many standard errors down)."""
     if oos not in truth or all(t == oos for t in truth):
         raise ThresholdError(
             f"choosing the out-of-scope threshold needs rows labelled {oos!r} and rows that are not"
         )
-    best_t, best_score = 0.0, -1.0
-    for t in grid if grid is not None else [step / 100 for step in range(96)]:
-        balance = min(oos_balance(truth, predicted, confidence, oos, float(t)))
-        if balance > best_score:
-            best_t, best_score = float(t), balance
-    return best_t
+    n_oos = sum(t == oos for t in truth)
+    n_in = len(truth) - n_oos
+    out = []
+    for cut in cuts:
+        recall, accuracy = oos_balance(truth, predicted, score, oos, float(cut))
+        if bound_z:
+            recall = wilson_lower_bound(recall, n_oos, bound_z)
+            accuracy = wilson_lower_bound(accuracy, n_in, bound_z)
+        out.append(min(recall, accuracy))
+    return out
+
+
+def _cut_offs(grid: Sequence[float] | None) -> list[float]:
+    return [float(t) for t in grid] if grid is not None else [step / 100 for step in range(96)]
+
+
+def wilson_lower_bound(share: float, n: int, z: float) -> float:
+    """The Wilson score interval's lower end for a share `share` of `n` rows, `z` standard
+    errors down."""
+    if n <= 0:
+        return 0.0
+    z2 = z * z
+    centre = share + z2 / (2 * n)
+    spread = z * math.sqrt(share * (1 - share) / n + z2 / (4 * n * n))
+    return (centre - spread) / (1 + z2 / n)

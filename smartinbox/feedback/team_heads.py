@@ -142,7 +142,12 @@ def _store(
 ) -> dict[str, Any]:
     """Store refitted heads; `trained_on` holds each head's training vectors and labels."""
     from smartinbox.ai.artifacts import read_manifest, update_model_dir
-    from smartinbox.ai.custom_heads import SCOPE_WITH_ANCHORS, describe
+    from smartinbox.ai.custom_heads import (
+        SCOPE_LEARNED,
+        SCOPE_WITH_ANCHORS,
+        ScopeModel,
+        describe,
+    )
 
     files: dict[str, bytes] = {}
     custom = dict(read_manifest(models_dir).get("custom_heads", {}))
@@ -153,10 +158,13 @@ def _store(
         if before.get("oos_label") in head.classes:
             threshold = float(before.get("oos_threshold") or 0.0)
             rows = (trained_on or {}).get(field)
-            if before.get("oos_score") == SCOPE_WITH_ANCHORS and rows is not None:
+            score = before.get("oos_score")
+            if score in (SCOPE_WITH_ANCHORS, SCOPE_LEARNED) and rows is not None:
                 # The threshold was chosen for the scope score: the new head reads it too,
-                # against its own training messages.
+                # against its own training messages, through the same learned model.
                 head.set_scope(before["oos_label"], rows[0], rows[1], threshold)
+                if score == SCOPE_LEARNED:
+                    head.scope_model = ScopeModel.from_description(before.get("scope_model"))
             else:
                 head.oos_label, head.oos_threshold = before["oos_label"], threshold
         files.update(head.files())
