@@ -32,8 +32,10 @@ from benchmarks.targets_replies import (
     throughput,
 )
 from smartinbox.ai.custom_heads import (
+    SCOPE_BOUND_Z,
     SCOPE_GRID,
     choose_scope_threshold,
+    nearest_similarity,
     train_custom_head,
     train_on_usable_rows,
 )
@@ -41,6 +43,7 @@ from smartinbox.ai.embedder import DIMENSIONS, FloatMatrix, MiniLMEmbedder
 from smartinbox.ai.metrics import (
     auc,
     choose_oos_threshold,
+    choose_settled_threshold,
     classification_report,
     oos_balance,
     with_oos_threshold,
@@ -188,8 +191,11 @@ def clinc(embed: Embeddings, quick: bool) -> dict[str, Any]:
             classes, val, val_proba, test, test_proba, scores
         )
     test_proba = head.proba(test[0], test[2])
+    assert head.anchors is not None
     by_score = {
         "scope_score": head.scope(test_proba, test[2]),
+        # The score a head has without a learned scope model, and the confidence alone.
+        "confidence_x_similarity": test_proba.max(1) * nearest_similarity(test[2], head.anchors),
         "max_probability": test_proba.max(1),
     }
     results["oos_detection"]["smartinbox_as_train_triage_chooses"] = {
@@ -261,13 +267,23 @@ def _detection(
     scores: tuple[Any, Any],
     grid: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """Test figures at the cut-off of `scores` (val's, test's) that best balances OOS recall
-    and in-scope accuracy on val alone (the rule the target names)."""
+    """Test figures at the cut-off of `scores` (val's, test's) chosen on val alone (the rule
+    the target names) as `train triage` chooses it (`choose_settled_threshold`: bounded
+    balance, settled in the middle of the cut-offs val cannot tell apart), and, under
+    `plain_balance`, at the cut-off with the best plain balance of OOS recall and in-scope
+    accuracy on val."""
     best = [classes[i] for i in val_proba.argmax(axis=1)]
-    threshold = choose_oos_threshold(val[1], best, list(scores[0]), OOS, grid=grid)
+    settled = choose_settled_threshold(
+        val[1], best, list(scores[0]), OOS, grid=grid, bound_z=SCOPE_BOUND_Z
+    )
+    plain = choose_oos_threshold(val[1], best, list(scores[0]), OOS, grid=grid)
     return {
-        "threshold_from_val": threshold,
-        **_with_oos(classes, test, test_proba, threshold, scores[1]),
+        "threshold_from_val": settled,
+        **_with_oos(classes, test, test_proba, settled, scores[1]),
+        "plain_balance": {
+            "threshold_from_val": plain,
+            **_with_oos(classes, test, test_proba, plain, scores[1]),
+        },
     }
 
 
