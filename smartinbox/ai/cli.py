@@ -115,7 +115,7 @@ def eval_triage(
     if "oos" in result:
         _oos_table(result)
     _calibration_table(result["calibration"])
-    console.print(f"throughput: {result['throughput']}")
+    console.print(_throughput(result["throughput"]))
 
 
 @eval_app.command("replies")
@@ -168,9 +168,20 @@ def eval_replies(
     for key in ("similarity_to_reference", "judge_score"):
         table.add_row(key, *(str(result[key][k]) for k in ("mean", "median", "p10")))
     console.print(table)
-    console.print(f"acceptance: {result['acceptance']}")
+    acceptance = result["acceptance"]
+    console.print(
+        f"acceptance: estimated {acceptance['estimated']}, observed {acceptance['observed']} "
+        f"(accepted: {acceptance['definition']})"
+    )
     _calibration_table(result["calibration"])
-    console.print(f"throughput: {result['throughput']}")
+    console.print(_throughput(result["throughput"]))
+
+
+def _throughput(figures: dict[str, Any]) -> str:
+    parts = [] if "training_s" not in figures else [f"training {figures['training_s']} s"]
+    rate = figures.get("messages_per_s")
+    parts.append(f"{rate} messages/s" if rate is not None else "messages/s not measured")
+    return "throughput: " + ", ".join(parts)
 
 
 @train_app.command("triage")

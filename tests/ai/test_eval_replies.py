@@ -63,6 +63,17 @@ def test_eval_replies_compares_suggestions_with_the_teams_replies(
     assert "judge score >= 0.6" in report["acceptance"]["definition"]
     assert 0.0 <= report["acceptance"]["estimated"] <= 1.0
     assert report["calibration"]["n"] == 3
+    monkeypatch.setenv("SMARTINBOX_MODELS_DIR", str(models_path))
+    table = CliRunner().invoke(
+        app,
+        ["eval", "replies", "--train", str(train), "--test", str(test),
+         "--message-col", "customer", "--reply-col", "agent"],
+    )  # fmt: skip
+    config.get_settings.cache_clear()
+    said = " ".join(table.output.split())
+    assert table.exit_code == 0, table.output
+    assert "acceptance: estimated " in said and ", observed 1.0 (accepted: judge score >=" in said
+    assert "throughput: " in said and " messages/s" in said and "{" not in said
 
 
 def test_eval_replies_holds_out_a_fifth_of_one_file(

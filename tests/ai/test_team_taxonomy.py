@@ -246,6 +246,7 @@ def test_eval_triage_chooses_the_out_of_scope_threshold_on_val(tmp_path: Path) -
     )
     assert said.count("│ --val │") == 1 and said.count("│ --test │") == 1
     assert said.count("│ training folds │") == 1
+    assert "throughput: training " in said and " messages/s" in said and "{'" not in said
 
 
 def test_the_out_of_scope_threshold_balances_recall_and_in_scope_accuracy() -> None:
