@@ -226,6 +226,9 @@ def clinc(embed: Embeddings, quick: bool) -> dict[str, Any]:
         }
         for name, score in by_score.items()
     }  # fmt: skip
+    results["oos_detection"]["threshold_diagnostics"] = _threshold_diagnostics(
+        head, trained.folds, val, test, test_proba, by_score["scope_score"]
+    )
 
     few = split("train", cap=10)
     in_test = [i for i, lbl in enumerate(test[1]) if lbl != OOS]
@@ -233,6 +236,63 @@ def clinc(embed: Embeddings, quick: bool) -> dict[str, Any]:
     results["ten_per_intent"] = compare(few, test_in)
     results["ten_per_intent"]["rows"] = len(few[0])
     return results
+
+
+def _threshold_diagnostics(
+    head: Any,
+    folds: Any,
+    val: tuple[list[str], list[str], FloatMatrix],
+    test: tuple[list[str], list[str], FloatMatrix],
+    test_proba: Any,
+    test_score: Any,
+) -> dict[str, Any]:
+    """Why the threshold is where it is (docs/engine.md, *Out-of-scope detection*): the rows
+    the learned scope score was fitted on; the share of OOS queries a head files under the OOS
+    label itself on the training folds, val and test; and the range of cut-offs around the
+    chosen one that catch exactly as many of the OOS rows that chose it, with test's OOS recall
+    at both ends."""
+    val_proba = head.proba(val[0], val[2])
+    val_best = [head.classes[i] for i in val_proba.argmax(axis=1)]
+    test_best = [head.classes[i] for i in test_proba.argmax(axis=1)]
+
+    def label_only(truth: list[str], predicted: list[str]) -> float:
+        filed = [p == OOS for t, p in zip(truth, predicted, strict=True) if t == OOS]
+        return round(sum(filed) / len(filed), 4)
+
+    truth = [*folds.truth, *val[1]]
+    predicted = [*folds.predicted, *val_best]
+    scores = [*folds.scores, *(float(v) for v in head.scope(val_proba, val[2]))]
+    n_oos = sum(t == OOS for t in truth)
+
+    def caught(cut: float) -> int:
+        return int(oos_balance(truth, predicted, scores, OOS, cut)[0] * n_oos + 0.5)
+
+    at = SCOPE_GRID.index(head.oos_threshold)
+    same = caught(head.oos_threshold)
+    low, high = at, at
+    while low > 0 and caught(SCOPE_GRID[low - 1]) == same:
+        low -= 1
+    while high < len(SCOPE_GRID) - 1 and caught(SCOPE_GRID[high + 1]) == same:
+        high += 1
+    ends = (SCOPE_GRID[low], SCOPE_GRID[high])
+    return {
+        "scope_model_rows": head.scope_model.rows if head.scope_model else None,
+        "label_only_oos_recall": {
+            "training_folds": label_only(folds.truth, folds.predicted),
+            "val": label_only(val[1], val_best),
+            "test": label_only(test[1], test_best),
+        },
+        "cut_offs_catching_as_many_choosing_oos_rows": {
+            "from": ends[0],
+            "to": ends[1],
+            "caught": same,
+            "of": n_oos,
+            "test_oos_recall_at_ends": [
+                round(oos_balance(test[1], test_best, list(test_score), OOS, cut)[0], 4)
+                for cut in ends
+            ],
+        },
+    }
 
 
 def _in_scope_accuracy(

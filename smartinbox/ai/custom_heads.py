@@ -118,6 +118,7 @@ class ScopeModel:
     """A logistic regression over `SCOPE_SIGNALS`: how likely a message is one the head
     answers right rather than one of the out-of-scope label, learnt from out-of-fold rows."""
 
+    # Rounded to 6 decimals when fitted, so a stored model scores exactly as the fitted one.
     coef: list[float]
     intercept: float
     # Out-of-fold rows it was fitted on: the label's rows and in-scope rows answered right.
@@ -130,8 +131,8 @@ class ScopeModel:
     def describe(self) -> dict[str, Any]:
         return {
             "signals": list(SCOPE_SIGNALS),
-            "coef": [round(c, 6) for c in self.coef],
-            "intercept": round(self.intercept, 6),
+            "coef": self.coef,
+            "intercept": self.intercept,
             "rows": self.rows,
         }
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 CALIBRATION_BINS = 10
 
@@ -130,7 +131,11 @@ def with_oos_threshold(
 
 
 def oos_balance(
-    truth: Sequence[str], predicted: Sequence[str], score: Sequence[float], oos: str, t: float
+    truth: Sequence[str] | npt.NDArray[Any],
+    predicted: Sequence[str] | npt.NDArray[Any],
+    score: Sequence[float] | npt.NDArray[np.float64],
+    oos: str,
+    t: float,
 ) -> tuple[float, float]:
     """(OOS recall, in-scope accuracy) when an answer whose score is below `t`, or whose label
     is `oos`, counts as out of scope."""
@@ -197,9 +202,12 @@ def balance_curve(
         )
     n_oos = sum(t == oos for t in truth)
     n_in = len(truth) - n_oos
+    # Converted once: `oos_balance` takes arrays as they are.
+    truth_a, predicted_a = np.asarray(truth), np.asarray(predicted)
+    score_a = np.asarray(score, dtype=np.float64)
     out = []
     for cut in cuts:
-        recall, accuracy = oos_balance(truth, predicted, score, oos, float(cut))
+        recall, accuracy = oos_balance(truth_a, predicted_a, score_a, oos, float(cut))
         if bound_z:
             recall = wilson_lower_bound(recall, n_oos, bound_z)
             accuracy = wilson_lower_bound(accuracy, n_in, bound_z)

@@ -189,3 +189,19 @@ def test_a_team_with_enough_out_of_scope_history_gets_a_learned_scope_score(
     assert kept["topic"]["oos_threshold"] == entry["oos_threshold"]
     assert refit.scope_model == ScopeModel.from_description(entry["scope_model"])
     assert describe(refit)["scope_model"] == entry["scope_model"]
+
+
+def test_a_stored_scope_model_reading_other_signals_gives_way_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from smartinbox.ai.custom_heads import _stored_scope_model
+
+    learned = learn_scope(_synthetic_folds(40, 200, 10), "none")
+    assert learned is not None
+    stored = learned[0].describe()
+    with caplog.at_level("WARNING", logger="smartinbox.ai.custom_heads"):
+        assert _stored_scope_model(stored) == learned[0]
+        assert not caplog.records
+        assert _stored_scope_model({**stored, "signals": ["confidence"]}) is None
+    assert "until the head is trained again" in caplog.text
+    assert _stored_scope_model(None) is None
