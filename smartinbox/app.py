@@ -18,6 +18,7 @@ from smartinbox import errors, health
 from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
 from smartinbox.config import Settings, get_settings
+from smartinbox.conversations.endpoints import router as conversations_router
 from smartinbox.deps import UNSAFE_METHODS
 from smartinbox.evaluation.endpoints import harness_router
 from smartinbox.evaluation.endpoints import router as evaluation_router
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.state.login_throttle = LoginThrottle(settings.login_max_attempts, settings.login_window_s)
     app.include_router(health.router)
     app.include_router(inbox_router)
+    app.include_router(conversations_router)
     app.include_router(feedback_router)
     app.include_router(feedback_views)
     app.include_router(analytics_router)

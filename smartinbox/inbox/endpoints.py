@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.feedback.tasks import capture_message
@@ -101,9 +101,22 @@ def get_message(message_id: RowId, session: SessionDep, _user: CurrentUser) -> M
 
 @router.post("/{message_id}/reply", response_model=AgentReplyOut, status_code=201)
 def reply(
-    message_id: RowId, data: ReplyIn, session: SessionDep, user: CurrentUser
+    message_id: RowId,
+    data: ReplyIn,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=8,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.:\-]+$",
+            description="A key unique to this send; a retry with it stores one reply.",
+        ),
+    ] = None,
 ) -> AgentReplyOut:
-    sent = service.record_reply(session, message_id, data.text, user)
+    key = data.idempotency_key or idempotency_key
+    sent = service.record_reply(session, message_id, data.text, user, key)
     enqueue(session, capture_message, message_id)  # replay row and training data
     return AgentReplyOut.model_validate(sent)
 
