@@ -19,6 +19,7 @@ from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
 from smartinbox.config import Settings, get_settings
 from smartinbox.conversations.endpoints import router as conversations_router
+from smartinbox.conversations.views import router as conversations_views
 from smartinbox.deps import UNSAFE_METHODS
 from smartinbox.evaluation.endpoints import harness_router
 from smartinbox.evaluation.endpoints import router as evaluation_router
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(health.router)
     app.include_router(inbox_router)
     app.include_router(conversations_router)
+    app.include_router(conversations_views)
     app.include_router(feedback_router)
     app.include_router(feedback_views)
     app.include_router(analytics_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -151,7 +152,9 @@ def message_page(
     request: Request, message_id: RowId, session: SessionDep, user: CurrentUser
 ) -> HTMLResponse:
     detail = inbox_service.message_detail(session, message_id)
-    return render(request, "inbox/message.html", {"m": detail}, user=user)
+    # A fresh key per rendered form: a double click or a resent form stores one reply.
+    context = {"m": detail, "send_key": uuid.uuid4().hex}
+    return render(request, "inbox/message.html", context, user=user)
 
 
 @router.post("/messages/{message_id}/corrections")
@@ -168,8 +171,12 @@ def correct_label(
 
 @router.post("/messages/{message_id}/reply")
 def send_reply(
-    message_id: RowId, session: SessionDep, user: CurrentUser, text: Annotated[str, Form()]
+    message_id: RowId,
+    session: SessionDep,
+    user: CurrentUser,
+    text: Annotated[str, Form()],
+    idempotency_key: Annotated[str | None, Form(max_length=64)] = None,
 ) -> RedirectResponse:
-    inbox_service.record_reply(session, message_id, text, user)
+    inbox_service.record_reply(session, message_id, text, user, idempotency_key or None)
     enqueue(session, capture_message, message_id)  # replay row and training data
     return RedirectResponse(f"/messages/{message_id}", status_code=303)
