@@ -32,6 +32,7 @@ from smartinbox.logging_setup import setup_logging
 from smartinbox.versions.endpoints import router as versions_router
 from smartinbox.versions.views import router as versions_views
 from smartinbox.web import filters as web_filters
+from smartinbox.web.apidocs import router as apidocs_router
 from smartinbox.web.views import router as web_router
 from smartinbox.worker import EmbeddedWorker, configure_queue
 
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         version="0.1.0",
         description="AI-augmented customer-support inbox: ingest, triage, suggestions, feedback.",
         lifespan=lifespan,
+        # /docs is served from local assets by web.apidocs (the built-in page loads a CDN).
+        docs_url=None,
+        redoc_url=None,
         # Enforced while the body streams in, so chunked uploads are cut off too.
         max_body_size=settings.max_request_bytes,
     )
@@ -138,5 +142,6 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(evaluation_router)
     app.include_router(harness_router)
     app.include_router(web_router)
+    app.include_router(apidocs_router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app
