@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 
@@ -94,6 +94,14 @@ def list_messages(
     return service.list_messages(session, settings, filters, page, page_size)
 
 
+@router.get("/labels/{field}", response_model=list[str])
+def label_choices(
+    field: Literal["topic", "kind"], session: SessionDep, _user: CurrentUser
+) -> list[str]:
+    """The values a correction of `field` chooses from."""
+    return corrections.choices(session, field)
+
+
 @router.get("/{message_id}", response_model=MessageDetailOut)
 def get_message(message_id: RowId, session: SessionDep, _user: CurrentUser) -> MessageDetailOut:
     return service.message_detail(session, message_id)
@@ -126,5 +134,7 @@ def correct(
     message_id: int, data: CorrectionIn, session: SessionDep, user: CurrentUser
 ) -> CorrectionOut:
     """Correct the triage's topic or kind; the correction is also a training label."""
-    row = corrections.record_correction(session, message_id, data.field, data.value, user)
+    row = corrections.record_correction(
+        session, message_id, data.field, data.value, user, new_topic=data.new_topic
+    )
     return CorrectionOut.model_validate(row)

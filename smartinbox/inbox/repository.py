@@ -362,3 +362,18 @@ def count_imported_labels(session: Session, field: str) -> int:
     _column, where = _imported_label_filter(field)
     stmt = select(func.count()).select_from(Message).where(where)
     return int(session.scalar(stmt) or 0)
+
+
+def known_labels(session: Session, field: str) -> list[str]:
+    """Every value of `field` (topic or kind) that a triage, an imported label or a correction
+    has used."""
+    analysed = Analysis.topic if field == "topic" else Analysis.kind
+    imported = Message.label_topic if field == "topic" else Message.label_kind
+    found: set[str] = set(session.scalars(select(analysed).distinct()))
+    found |= {v for v in session.scalars(select(imported).distinct()) if v}
+    found |= set(
+        session.scalars(
+            select(LabelCorrection.value).where(LabelCorrection.field == field).distinct()
+        )
+    )
+    return sorted(found)

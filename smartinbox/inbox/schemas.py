@@ -223,7 +223,15 @@ class CorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     field: Literal["topic", "kind"] = Field(..., description="The triage field corrected.")
-    value: str = Field(..., min_length=1, max_length=64, description="The right label.")
+    value: str = Field(
+        ...,
+        min_length=1,
+        max_length=64,
+        description="The right label: one of the known kinds or the team's topics.",
+    )
+    new_topic: bool = Field(
+        False, description="The value is a new topic of the team's own (topic corrections only)."
+    )
 
     @field_validator("value")
     @classmethod

@@ -153,7 +153,12 @@ def message_page(
 ) -> HTMLResponse:
     detail = inbox_service.message_detail(session, message_id)
     # A fresh key per rendered form: a double click or a resent form stores one reply.
-    context = {"m": detail, "send_key": uuid.uuid4().hex}
+    context = {
+        "m": detail,
+        "send_key": uuid.uuid4().hex,
+        "kinds": corrections.choices(session, "kind"),
+        "topics": corrections.choices(session, "topic"),
+    }
     return render(request, "inbox/message.html", context, user=user)
 
 
@@ -163,9 +168,14 @@ def correct_label(
     session: SessionDep,
     user: CurrentUser,
     field: Annotated[str, Form()],
-    value: Annotated[str, Form()],
+    value: Annotated[str, Form()] = "",
+    new_topic: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    corrections.record_correction(session, message_id, field, value, user)
+    """A kind or topic chosen from the lists; a new topic is typed in its own field."""
+    chosen = new_topic.strip() if field == "topic" and new_topic.strip() else value
+    corrections.record_correction(
+        session, message_id, field, chosen, user, new_topic=bool(new_topic.strip())
+    )
     return RedirectResponse(f"/messages/{message_id}#analysis", status_code=303)
 
 
