@@ -248,6 +248,10 @@ def update(
 def add_note(session: Session, conversation_id: int, text: str, author: User) -> NoteOut:
     c = get_conversation(session, conversation_id)
     cleaned = text.replace("\x00", "")
+    try:
+        cleaned.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationFailed("text is not valid UTF-8 text", field="text") from exc
     if not cleaned.strip():
         raise ValidationFailed("text must not be empty", field="text")
     note = ConversationNote(conversation_id=c.id, author_id=author.id, text=cleaned)
