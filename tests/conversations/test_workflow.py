@@ -224,3 +224,25 @@ def test_double_send_with_one_idempotency_key_stores_one_reply(
         headers={**agent.headers, "Idempotency-Key": "send-0002"},
     )
     assert third.json()["id"] != first.json()["id"]
+
+
+def test_sla_due_times_follow_the_priority_targets_in_settings(
+    env: Env, client: TestClient, agent: Actor
+) -> None:
+    cid = _new(client, agent, "t1")["conversation_id"]
+    r = client.patch(
+        f"/api/conversations/{cid}", json={"priority": "urgent"}, headers=agent.headers
+    )
+    sla = r.json()["sla"]
+    first = datetime.fromisoformat(r.json()["first_message_at"])
+    settings = env.settings
+    assert datetime.fromisoformat(sla["first_response_due"]) == first + timedelta(
+        minutes=settings.sla_first_response_urgent_min
+    )
+    assert datetime.fromisoformat(sla["resolution_due"]) == first + timedelta(
+        minutes=settings.sla_resolution_urgent_min
+    )
+    low = client.patch(f"/api/conversations/{cid}", json={"priority": "low"}, headers=agent.headers)
+    assert datetime.fromisoformat(low.json()["sla"]["first_response_due"]) == first + timedelta(
+        minutes=settings.sla_first_response_low_min
+    )
