@@ -85,8 +85,11 @@ def test_keyboard_list_conversation_page_and_composer(
     screenshot(page, "conversations")
     page.keyboard.press("o")
     page.wait_for_url(f"**/conversations/{target}")
-    page.go_back()
-    page.wait_for_url("**/conversations")
+    page.goto("/conversations")
+    page.keyboard.press("j")
+    page.keyboard.press("r")
+    page.wait_for_url(f"**/conversations/{target}#reply")
+    expect(page.locator("#reply-text")).to_be_focused()
 
     page.goto(f"/conversations/{cid}")
     timeline = page.locator("#timeline .turn.customer")
@@ -136,4 +139,11 @@ def test_keyboard_list_conversation_page_and_composer(
     page.wait_for_url("**/conversations/*")
     detail = httpx.get(f"{live_server.url}/api/conversations/{other}", headers=agent.headers)
     assert detail.json()["status"] == "closed"
+
+    # Ctrl+Enter sends from the composer.
+    page.goto(f"/conversations/{cid}")
+    page.locator("#reply-text").fill("One more thing: the refund is on its way.")
+    page.locator("#reply-text").press("Control+Enter")
+    expect(page.locator("#timeline .turn.agent")).to_have_count(2)
+    assert _replies(sqlite_env) == 2
     assert page.errors == []
