@@ -42,7 +42,8 @@ def list_conversations(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ConversationOut]:
-    """Priority first: urgent, then the nearest SLA due time, unassigned before assigned."""
+    """Priority first: urgent first, then unassigned before assigned, then the nearest SLA due
+    time, then the latest message."""
     try:
         tag = clean_tag(tag) if tag else None
     except ValueError as exc:

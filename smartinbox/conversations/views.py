@@ -43,7 +43,8 @@ MAX_REPLY_CHARS = 100_000  # as the API's ReplyIn
 def _invalid(exc: ValidationError) -> ValidationFailed:
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or "form"
-    return ValidationFailed(f"{field}: {err['msg']}", field=field)
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return ValidationFailed(f"{field}: {message}", field=field)
 
 
 @router.get("/conversations", response_class=HTMLResponse)
