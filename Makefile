@@ -33,7 +33,13 @@ smartinbox/web/static/vendor/chart.umd.min.js: node_modules/.package-lock.json
 	mkdir -p smartinbox/web/static/vendor
 	cp node_modules/chart.js/dist/chart.umd.min.js smartinbox/web/static/vendor/chart.umd.min.js
 
-assets: smartinbox/web/static/vendor/htmx.min.js smartinbox/web/static/vendor/chart.umd.min.js
+smartinbox/web/static/vendor/swagger-ui-bundle.js: node_modules/.package-lock.json
+	mkdir -p smartinbox/web/static/vendor
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js smartinbox/web/static/vendor/swagger-ui-bundle.js
+	cp node_modules/swagger-ui-dist/swagger-ui.css smartinbox/web/static/vendor/swagger-ui.css
+
+assets: smartinbox/web/static/vendor/htmx.min.js smartinbox/web/static/vendor/chart.umd.min.js \
+	smartinbox/web/static/vendor/swagger-ui-bundle.js
 
 demo: install
 	$(SI) db upgrade

@@ -18,6 +18,8 @@ from smartinbox import errors, health
 from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
 from smartinbox.config import Settings, get_settings
+from smartinbox.conversations.endpoints import router as conversations_router
+from smartinbox.conversations.views import router as conversations_views
 from smartinbox.deps import UNSAFE_METHODS
 from smartinbox.evaluation.endpoints import harness_router
 from smartinbox.evaluation.endpoints import router as evaluation_router
@@ -30,6 +32,7 @@ from smartinbox.logging_setup import setup_logging
 from smartinbox.versions.endpoints import router as versions_router
 from smartinbox.versions.views import router as versions_views
 from smartinbox.web import filters as web_filters
+from smartinbox.web.apidocs import router as apidocs_router
 from smartinbox.web.views import router as web_router
 from smartinbox.worker import EmbeddedWorker, configure_queue
 
@@ -68,6 +71,9 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         version="0.1.0",
         description="AI-augmented customer-support inbox: ingest, triage, suggestions, feedback.",
         lifespan=lifespan,
+        # /docs is served from local assets by web.apidocs (the built-in page loads a CDN).
+        docs_url=None,
+        redoc_url=None,
         # Enforced while the body streams in, so chunked uploads are cut off too.
         max_body_size=settings.max_request_bytes,
     )
@@ -125,6 +131,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.state.login_throttle = LoginThrottle(settings.login_max_attempts, settings.login_window_s)
     app.include_router(health.router)
     app.include_router(inbox_router)
+    app.include_router(conversations_router)
+    app.include_router(conversations_views)
     app.include_router(feedback_router)
     app.include_router(feedback_views)
     app.include_router(analytics_router)
@@ -134,5 +142,6 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(evaluation_router)
     app.include_router(harness_router)
     app.include_router(web_router)
+    app.include_router(apidocs_router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     return app

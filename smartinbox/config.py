@@ -129,6 +129,91 @@ class Settings(BaseSettings):
         le=1.0,
         description="Suggestions whose confidence is below this are auto-snoozed for review.",
     )
+    conversation_window_hours: float = Field(
+        168.0,
+        ge=0.0,
+        le=24 * 365,
+        description=(
+            "A message without a conversation_key joins the conversation of the same customer "
+            "with the same subject (Re:/Fwd:/AW:... removed) whose last message is at most this "
+            "many hours older; 0 starts a new conversation for every such message."
+        ),
+    )
+    priority_urgent_at: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="Triage urgency from which a conversation's priority is 'urgent'.",
+    )
+    priority_high_at: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Triage urgency from which a conversation's priority is 'high'.",
+    )
+    sla_first_response_urgent_min: int = Field(
+        60,
+        ge=1,
+        le=525600,
+        description="Minutes to the first reply of a conversation of priority 'urgent' (the "
+        "clock starts at its first message).",
+    )
+    sla_first_response_high_min: int = Field(
+        240,
+        ge=1,
+        le=525600,
+        description="Minutes to the first reply of a conversation of priority 'high' (the "
+        "clock starts at its first message).",
+    )
+    sla_first_response_normal_min: int = Field(
+        480,
+        ge=1,
+        le=525600,
+        description="Minutes to the first reply of a conversation of priority 'normal' (the "
+        "clock starts at its first message).",
+    )
+    sla_first_response_low_min: int = Field(
+        1440,
+        ge=1,
+        le=525600,
+        description="Minutes to the first reply of a conversation of priority 'low' (the "
+        "clock starts at its first message).",
+    )
+    sla_resolution_urgent_min: int = Field(
+        480,
+        ge=1,
+        le=525600,
+        description="Minutes to solving a conversation of priority 'urgent' (the clock starts at "
+        "its first message, or at the message that reopened it).",
+    )
+    sla_resolution_high_min: int = Field(
+        1440,
+        ge=1,
+        le=525600,
+        description="Minutes to solving a conversation of priority 'high' (the clock starts at "
+        "its first message, or at the message that reopened it).",
+    )
+    sla_resolution_normal_min: int = Field(
+        2880,
+        ge=1,
+        le=525600,
+        description="Minutes to solving a conversation of priority 'normal' (the clock starts at "
+        "its first message, or at the message that reopened it).",
+    )
+    sla_resolution_low_min: int = Field(
+        5760,
+        ge=1,
+        le=525600,
+        description="Minutes to solving a conversation of priority 'low' (the clock starts at "
+        "its first message, or at the message that reopened it).",
+    )
+    sla_warning_minutes: int = Field(
+        60,
+        ge=0,
+        le=10080,
+        description="A conversation whose SLA is due within this many minutes is flagged as "
+        "about to breach.",
+    )
     ai_provider: Literal["local", "openai"] = Field(
         "local",
         description="Assistant engine: 'local' (offline models) or 'openai' (any compatible API).",
@@ -413,6 +498,14 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://") or value.startswith("postgres://"):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    def sla_first_response_minutes(self, priority: str) -> int:
+        """The first-response target of a priority, in minutes."""
+        return int(getattr(self, f"sla_first_response_{priority}_min"))
+
+    def sla_resolution_minutes(self, priority: str) -> int:
+        """The resolution target of a priority, in minutes."""
+        return int(getattr(self, f"sla_resolution_{priority}_min"))
 
     def display_value(self, name: str) -> object:
         """A setting's value as it may be shown or logged: secrets hidden, URL passwords masked."""

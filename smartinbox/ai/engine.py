@@ -11,6 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+# How many earlier customer turns a suggestion takes into account.
+HISTORY_TURNS = 3
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation: what the customer wrote or the team replied."""
+
+    role: str  # customer | agent
+    text: str
+    ref_id: str | None = None
+
 
 @dataclass(frozen=True)
 class MessageInput:
@@ -20,10 +32,24 @@ class MessageInput:
     subject: str = ""
     customer_name: str | None = None
     message_id: int | None = None
+    # Earlier turns of the same conversation, oldest first (empty for a first message).
+    history: tuple[Turn, ...] = ()
 
     @property
     def text(self) -> str:
         return f"{self.subject}\n{self.body}".strip() if self.subject else self.body
+
+    def earlier_customer_text(self, turns: int = HISTORY_TURNS) -> list[str]:
+        """The customer's last few earlier turns, oldest first."""
+        earlier = [t.text for t in self.history if t.role == "customer" and t.text.strip()]
+        return earlier[-turns:] if turns > 0 else []
+
+    @property
+    def context_text(self) -> str:
+        """The latest turn in the light of the customer's earlier turns: what a reply is
+        looked up by. A follow-up such as "any news?" is answered as part of its thread."""
+        earlier = self.earlier_customer_text()
+        return "\n".join([*earlier, self.text]) if earlier else self.text
 
 
 @dataclass

@@ -16,9 +16,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from smartinbox.ai.engine import Engine, MessageInput, Suggestion, Triage
+from smartinbox.ai.engine import Engine, MessageInput, Suggestion, Triage, Turn
 from smartinbox.config import Settings
 from smartinbox.inbox import repository as repo
+from smartinbox.inbox import threads
 from smartinbox.kit.text import html_to_text
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.models import AIReply, Analysis, Message
@@ -41,14 +42,39 @@ def engine_for(settings: Settings) -> Engine:
     return live_engine(settings)
 
 
-def as_input(message: Message) -> MessageInput:
+# Most earlier turns (customer messages and agent replies) handed to the engine.
+HISTORY_LIMIT = 8
+
+
+def as_input(message: Message, history: tuple[Turn, ...] = ()) -> MessageInput:
     body = html_to_text(message.body) if message.body_format == "html" else message.body
     return MessageInput(
         body=body,
         subject=message.subject,
         customer_name=message.customer.name if message.customer else None,
         message_id=message.id,
+        history=history,
     )
+
+
+def histories(session: Session, messages: Sequence[Message]) -> dict[int, tuple[Turn, ...]]:
+    """Each message's earlier turns in its conversation: the customer's messages received
+    before it and the replies sent before it, oldest first, the last few only."""
+    turns = repo.conversation_turns(
+        session, sorted({m.conversation_id for m in messages if m.conversation_id is not None})
+    )
+    out: dict[int, tuple[Turn, ...]] = {}
+    for m in messages:
+        if m.conversation_id is None:
+            continue
+        earlier = [
+            Turn(role=role, text=text, ref_id=ref)
+            for at, mid, role, ref, text in turns.get(m.conversation_id, [])
+            if mid != m.id and (at, mid) < (m.received_at, m.id)
+        ]
+        if earlier:
+            out[m.id] = tuple(earlier[-HISTORY_LIMIT:])
+    return out
 
 
 def snooze_reason(triage: Triage, suggestion: Suggestion, threshold: float) -> str | None:
@@ -78,12 +104,12 @@ class Work:
 def plan(session: Session, message_ids: Sequence[int]) -> list[Work]:
     messages = repo.messages_for_analysis(session, list(message_ids))
     replies = repo.current_replies(session, [m.id for m in messages])
+    todo = [m for m in messages if not (m.analysis is not None and m.id in replies)]
+    history = histories(session, todo)
     work = []
-    for m in messages:
-        if m.analysis is not None and m.id in replies:
-            continue
+    for m in todo:
         stored = _as_triage(m.analysis) if m.analysis is not None else None
-        work.append(Work(m.id, as_input(m), stored, m.id not in replies))
+        work.append(Work(m.id, as_input(m, history.get(m.id, ())), stored, m.id not in replies))
     return work
 
 
@@ -108,6 +134,9 @@ def store(session: Session, settings: Settings, engine: Engine, work: list[Work]
     version = live_version(session, provider=engine.name, model=engine.version)
     messages = {m.id: m for m in repo.messages_for_analysis(session, [w.message_id for w in work])}
     replies = repo.current_replies(session, list(messages))
+    conversations = repo.get_conversations(
+        session, {m.conversation_id for m in messages.values() if m.conversation_id is not None}
+    )
     rows: list[Analysis | AIReply] = []
     stored = 0
     for w in work:
@@ -118,10 +147,17 @@ def store(session: Session, settings: Settings, engine: Engine, work: list[Work]
             rows.append(_analysis_row(message.id, w, engine, version.id))
             if message.status == "new":
                 message.status = "open"
+            conversation = conversations.get(message.conversation_id or 0)
+            if conversation is not None:
+                threads.triaged(
+                    settings, conversation, w.triage.kind, w.triage.urgency, w.triage.spam
+                )
             stored += 1
         if w.suggestion is not None and message.id not in replies:
             reason = snooze_reason(w.triage, w.suggestion, settings.auto_snooze_threshold)
-            rows.append(_reply_row(message.id, w.suggestion, reason, engine, version.id))
+            row = _reply_row(message.id, w.suggestion, reason, engine, version.id)
+            row.context_refs = [t.ref_id for t in w.data.history if t.ref_id]
+            rows.append(row)
     # One flush for the batch: the rows go out as a few multi-row statements, not two round
     # trips per message.
     repo.add_all(session, rows)

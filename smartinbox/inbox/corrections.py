@@ -18,14 +18,33 @@ from smartinbox.inbox import repository as repo
 from smartinbox.inbox.service import get_message
 from smartinbox.kit.errors import ValidationFailed
 from smartinbox.models import LabelCorrection, User
+from smartinbox.models.inbox import KINDS
 
 CORRECTABLE_FIELDS = ("topic", "kind")
 MAX_LABEL_CHARS = 64
 
 
+def choices(session: Session, field: str) -> list[str]:
+    """The labels a correction of `field` chooses from: for kinds the engine's kinds and any
+    the team's own head gave; for topics every topic the triage, imported history or an
+    earlier correction used (the team's topics)."""
+    known = set(repo.known_labels(session, field))
+    if field == "kind":
+        known |= set(KINDS)
+    return sorted(known)
+
+
 def record_correction(
-    session: Session, message_id: int, field: str, value: str, author: User | None
+    session: Session,
+    message_id: int,
+    field: str,
+    value: str,
+    author: User | None,
+    *,
+    new_topic: bool = False,
 ) -> LabelCorrection:
+    """Store a correction. The value must be one of `choices`; a team introduces a topic of
+    its own on purpose, with `new_topic`, never by a typo."""
     if field not in CORRECTABLE_FIELDS:
         raise ValidationFailed(
             f"field must be one of {', '.join(CORRECTABLE_FIELDS)}", field="field"
@@ -34,6 +53,15 @@ def record_correction(
     if not value or len(value) > MAX_LABEL_CHARS:
         raise ValidationFailed(f"value must be 1 to {MAX_LABEL_CHARS} characters", field="value")
     message = get_message(session, message_id)
+    allowed = choices(session, field)
+    if value not in allowed and not (field == "topic" and new_topic):
+        shown = ", ".join(allowed[:30]) + (", ..." if len(allowed) > 30 else "")
+        hint = " (or mark it as a new topic)" if field == "topic" else ""
+        raise ValidationFailed(
+            f"value {value!r} is not a known {field}; choose one of: {shown}{hint}",
+            field="value",
+            choices=allowed,
+        )
     analysis = repo.get_analysis(session, message.id)
     old = str(getattr(analysis, field)) if analysis is not None else None
     correction = LabelCorrection(

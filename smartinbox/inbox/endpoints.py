@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.feedback.tasks import capture_message
@@ -94,6 +94,14 @@ def list_messages(
     return service.list_messages(session, settings, filters, page, page_size)
 
 
+@router.get("/labels/{field}", response_model=list[str])
+def label_choices(
+    field: Literal["topic", "kind"], session: SessionDep, _user: CurrentUser
+) -> list[str]:
+    """The values a correction of `field` chooses from."""
+    return corrections.choices(session, field)
+
+
 @router.get("/{message_id}", response_model=MessageDetailOut)
 def get_message(message_id: RowId, session: SessionDep, _user: CurrentUser) -> MessageDetailOut:
     return service.message_detail(session, message_id)
@@ -101,17 +109,32 @@ def get_message(message_id: RowId, session: SessionDep, _user: CurrentUser) -> M
 
 @router.post("/{message_id}/reply", response_model=AgentReplyOut, status_code=201)
 def reply(
-    message_id: RowId, data: ReplyIn, session: SessionDep, user: CurrentUser
+    message_id: RowId,
+    data: ReplyIn,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=8,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.:\-]+$",
+            description="A key unique to this send; a retry with it stores one reply.",
+        ),
+    ] = None,
 ) -> AgentReplyOut:
-    sent = service.record_reply(session, message_id, data.text, user)
+    key = data.idempotency_key or idempotency_key
+    sent = service.record_reply(session, message_id, data.text, user, key)
     enqueue(session, capture_message, message_id)  # replay row and training data
     return AgentReplyOut.model_validate(sent)
 
 
 @router.post("/{message_id}/corrections", response_model=CorrectionOut, status_code=201)
 def correct(
-    message_id: int, data: CorrectionIn, session: SessionDep, user: CurrentUser
+    message_id: RowId, data: CorrectionIn, session: SessionDep, user: CurrentUser
 ) -> CorrectionOut:
     """Correct the triage's topic or kind; the correction is also a training label."""
-    row = corrections.record_correction(session, message_id, data.field, data.value, user)
+    row = corrections.record_correction(
+        session, message_id, data.field, data.value, user, new_topic=data.new_topic
+    )
     return CorrectionOut.model_validate(row)

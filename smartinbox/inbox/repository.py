@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
@@ -10,10 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from smartinbox.inbox.schemas import MessageFilters
+from smartinbox.kit.text import html_to_text
 from smartinbox.models import (
     AgentReply,
     AIReply,
     Analysis,
+    Conversation,
     Customer,
     LabelCorrection,
     Message,
@@ -176,6 +178,81 @@ def retire_current_reply(session: Session, message_id: int) -> None:
     )
 
 
+def reply_by_key(session: Session, idempotency_key: str) -> AgentReply | None:
+    return session.scalar(select(AgentReply).where(AgentReply.idempotency_key == idempotency_key))
+
+
+def insert_reply_once(session: Session, reply: AgentReply) -> tuple[AgentReply, bool]:
+    """Insert, or return the reply a concurrent send with the same idempotency key stored."""
+    try:
+        with session.begin_nested():
+            session.add(reply)
+            session.flush()
+        return reply, True
+    except IntegrityError:
+        assert reply.idempotency_key is not None
+        existing = reply_by_key(session, reply.idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def get_conversation(session: Session, conversation_id: int) -> Conversation | None:
+    return session.get(Conversation, conversation_id)
+
+
+def get_conversations(session: Session, ids: Iterable[int]) -> dict[int, Conversation]:
+    wanted = sorted(ids)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))
+    return {c.id: c for c in rows}
+
+
+def conversation_turns(
+    session: Session, conversation_ids: Sequence[int]
+) -> dict[int, list[tuple[datetime, int, str, str, str]]]:
+    """Every customer message and agent reply of the conversations, oldest first, as
+    (at, message id, role, ref, text) per conversation."""
+    if not conversation_ids:
+        return {}
+    out: dict[int, list[tuple[datetime, int, str, str, str]]] = {}
+    messages = session.execute(
+        select(
+            Message.conversation_id,
+            Message.received_at,
+            Message.id,
+            Message.subject,
+            Message.body,
+            Message.body_format,
+        ).where(Message.conversation_id.in_(conversation_ids))
+    )
+    for cid, at, mid, subject, body, fmt in messages:
+        if cid is None:
+            continue
+        text = html_to_text(body) if fmt == "html" else body
+        full = f"{subject}\n{text}".strip() if subject else text
+        out.setdefault(cid, []).append((at, mid, "customer", f"message:{mid}", full))
+    replies = session.execute(
+        select(
+            Message.conversation_id,
+            AgentReply.created_at,
+            AgentReply.id,
+            AgentReply.text,
+            Message.id,
+        )
+        .join(Message, Message.id == AgentReply.message_id)
+        .where(Message.conversation_id.in_(conversation_ids))
+    )
+    for cid, at, rid, text, mid in replies:
+        if cid is None:
+            continue
+        out.setdefault(cid, []).append((at, mid, "agent", f"reply:{rid}", text))
+    for turns in out.values():
+        turns.sort(key=lambda t: (t[0], t[1], t[2] == "agent"))
+    return out
+
+
 def add(session: Session, row: object) -> None:
     session.add(row)
     session.flush()
@@ -285,3 +362,18 @@ def count_imported_labels(session: Session, field: str) -> int:
     _column, where = _imported_label_filter(field)
     stmt = select(func.count()).select_from(Message).where(where)
     return int(session.scalar(stmt) or 0)
+
+
+def known_labels(session: Session, field: str) -> list[str]:
+    """Every value of `field` (topic or kind) that a triage, an imported label or a correction
+    has used."""
+    analysed = Analysis.topic if field == "topic" else Analysis.kind
+    imported = Message.label_topic if field == "topic" else Message.label_kind
+    found: set[str] = set(session.scalars(select(analysed).distinct()))
+    found |= {v for v in session.scalars(select(imported).distinct()) if v}
+    found |= set(
+        session.scalars(
+            select(LabelCorrection.value).where(LabelCorrection.field == field).distinct()
+        )
+    )
+    return sorted(found)

@@ -53,6 +53,27 @@ class MessageIn(BaseModel):
     received_at: datetime | None = Field(
         None, description="When the customer sent it (ISO 8601); defaults to now."
     )
+    conversation_key: str | None = Field(
+        None,
+        max_length=255,
+        description=(
+            "The channel's own thread id (chat id, ticket id): messages of one channel with the "
+            "same key form one conversation. Without it, a message joins the same customer's "
+            "conversation with the same subject (Re:/Fwd: removed) within the window."
+        ),
+    )
+
+    @field_validator("conversation_key")
+    @classmethod
+    def _conversation_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank (leave it out instead)")
+        if not value.isprintable():
+            raise ValueError("must be printable text without control characters")
+        return value
 
     @field_validator("body")
     @classmethod
@@ -114,6 +135,11 @@ class SuggestionOut(BaseModel):
     prompt_version: str | None
     latency_ms: float
     created_at: datetime
+    context_refs: list[str] = Field(
+        default_factory=list,
+        description="Earlier turns of the conversation the assistant read ('message:12', "
+        "'reply:3').",
+    )
 
 
 class AgentReplyOut(BaseModel):
@@ -140,6 +166,7 @@ class MessageOut(BaseModel):
     created_at: datetime
     customer: CustomerOut | None
     assignee_id: int | None
+    conversation_id: int | None
     analysis: AnalysisOut | None
     suggestion: SuggestionOut | None
 
@@ -164,6 +191,16 @@ class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(..., min_length=1, max_length=100_000, description="The reply sent.")
+    idempotency_key: str | None = Field(
+        None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description=(
+            "A key unique to this send (a UUID); a retry or double click with the same key "
+            "stores one reply and answers with it. The Idempotency-Key header does the same."
+        ),
+    )
 
     @field_validator("text")
     @classmethod
@@ -186,7 +223,15 @@ class CorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     field: Literal["topic", "kind"] = Field(..., description="The triage field corrected.")
-    value: str = Field(..., min_length=1, max_length=64, description="The right label.")
+    value: str = Field(
+        ...,
+        min_length=1,
+        max_length=64,
+        description="The right label: one of the known kinds or the team's topics.",
+    )
+    new_topic: bool = Field(
+        False, description="The value is a new topic of the team's own (topic corrections only)."
+    )
 
     @field_validator("value")
     @classmethod

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from smartinbox.config import Settings
 from smartinbox.inbox import repository as repo
+from smartinbox.inbox import threads
 from smartinbox.inbox.schemas import (
     AgentReplyOut,
     AnalysisOut,
@@ -20,7 +21,7 @@ from smartinbox.inbox.schemas import (
     MessageOut,
     SuggestionOut,
 )
-from smartinbox.kit.errors import NotFound, PayloadTooLarge, ValidationFailed
+from smartinbox.kit.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from smartinbox.kit.pagination import Page, clamp_page
 from smartinbox.kit.text import levenshtein, looks_like_html, normalise_space, strip_control
 from smartinbox.kit.timeutil import as_utc, utcnow
@@ -70,7 +71,7 @@ def _new_message(data: MessageIn, body: str, subject: str, source: str) -> Messa
 
 
 def _insert(
-    session: Session, data: MessageIn, body: str, subject: str, source: str
+    session: Session, settings: Settings, data: MessageIn, body: str, subject: str, source: str
 ) -> IngestResult:
     message = _new_message(data, body, subject, source)
     if data.customer and (data.customer.email or data.customer.name):
@@ -80,6 +81,7 @@ def _insert(
     message, created = repo.insert_message_once(session, message)
     if created:
         repo.add_event(session, message.id, "received", None, source=source)
+        threads.attach(session, settings, message, data.conversation_key)
     return IngestResult(message, created)
 
 
@@ -91,7 +93,7 @@ def ingest(
     existing = repo.find_message(session, data.channel, data.external_id)
     if existing is not None:
         return IngestResult(existing, False)
-    return _insert(session, data, body, subject, source)
+    return _insert(session, settings, data, body, subject, source)
 
 
 def ingest_batch(
@@ -114,7 +116,7 @@ def ingest_batch(
         if key in seen:  # the same message twice in one batch
             results.append(IngestResult(seen[key], False))
             continue
-        result = _insert(session, item, body, subject, source)
+        result = _insert(session, settings, item, body, subject, source)
         seen[key] = result.message
         results.append(result)
     return results
@@ -133,6 +135,7 @@ def message_out(message: Message, suggestion: AIReply | None) -> MessageOut:
         created_at=message.created_at,
         customer=CustomerOut.model_validate(message.customer) if message.customer else None,
         assignee_id=message.assignee_id,
+        conversation_id=message.conversation_id,
         analysis=AnalysisOut.model_validate(message.analysis) if message.analysis else None,
         suggestion=SuggestionOut.model_validate(suggestion) if suggestion else None,
     )
@@ -187,12 +190,31 @@ def classify_usage(ai_text: str | None, agent_text: str) -> tuple[str, int | Non
     return "replaced", distance
 
 
-def record_reply(session: Session, message_id: int, text: str, author: User | None) -> AgentReply:
-    """The agent's final reply: stored, classified against the suggestion, message replied."""
+def record_reply(
+    session: Session,
+    message_id: int,
+    text: str,
+    author: User | None,
+    idempotency_key: str | None = None,
+) -> AgentReply:
+    """The agent's final reply: stored, classified against the suggestion, message replied.
+
+    With an idempotency key, a send that was already stored (a retry, a double click) returns
+    the stored reply and changes nothing.
+    """
     message = get_message(session, message_id)
     text = _clean(text, "text")
     if not text.strip():
         raise ValidationFailed("text must not be empty", field="text")
+    if idempotency_key:
+        earlier = repo.reply_by_key(session, idempotency_key)
+        if earlier is not None:
+            if earlier.message_id != message.id:
+                raise Conflict(
+                    "idempotency_key was already used for a reply to another message",
+                    field="idempotency_key",
+                )
+            return earlier
     suggestion = repo.current_reply(session, message_id)
     usage, distance = classify_usage(suggestion.text if suggestion else None, text)
     reply = AgentReply(
@@ -202,8 +224,14 @@ def record_reply(session: Session, message_id: int, text: str, author: User | No
         text=text,
         usage=usage,
         edit_distance=distance,
+        idempotency_key=idempotency_key,
     )
-    repo.add(session, reply)
+    if idempotency_key:
+        stored, created = repo.insert_reply_once(session, reply)
+        if not created:
+            return stored
+    else:
+        repo.add(session, reply)
     if suggestion is not None and suggestion.reviewed_at is None:
         suggestion.reviewed_at = utcnow()
     message.status = "replied"
@@ -215,4 +243,17 @@ def record_reply(session: Session, message_id: int, text: str, author: User | No
         usage=usage,
         reply_id=reply.id,
     )
+    if message.conversation_id is not None:
+        conversation = repo.get_conversation(session, message.conversation_id)
+        if conversation is not None:
+            threads.replied(conversation, reply, message.id)
+            threads.event(
+                session,
+                conversation.id,
+                "replied",
+                author.id if author else None,
+                message_id=message.id,
+                reply_id=reply.id,
+                usage=usage,
+            )
     return reply

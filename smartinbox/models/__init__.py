@@ -10,6 +10,7 @@ from smartinbox.models.analytics import (
 )
 from smartinbox.models.auth import ApiToken, User
 from smartinbox.models.base import Base
+from smartinbox.models.conversations import Conversation, ConversationEvent, ConversationNote
 from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
 from smartinbox.models.feedback import (
     AIReplyExplanation,
@@ -52,6 +53,9 @@ __all__ = [
     "ApiToken",
     "AssistantVersion",
     "Base",
+    "Conversation",
+    "ConversationEvent",
+    "ConversationNote",
     "Customer",
     "Feedback",
     "FeedbackReplayLog",

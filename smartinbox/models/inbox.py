@@ -56,6 +56,10 @@ class Message(IdMixin, CreatedMixin, Base):
     customer_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
+    # Set at ingest for every message; nullable only because existing tables gained it later.
+    # Not a foreign key: SQLite could add one only by rebuilding this table (see 0009), and
+    # conversations are never deleted.
+    conversation_id: Mapped[int | None] = mapped_column(BigId, index=True)
     subject: Mapped[str] = mapped_column(String(998), default="", nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     # "html" bodies are kept exactly as sent and always displayed as text.
@@ -147,6 +151,8 @@ class AIReply(IdMixin, CreatedMixin, Base):
     prompt_version: Mapped[str | None] = mapped_column(String(64))
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # The earlier turns of the conversation the engine was given ("message:12", "reply:3").
+    context_refs: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
 
 
 class AgentReply(IdMixin, CreatedMixin, Base):
@@ -155,6 +161,8 @@ class AgentReply(IdMixin, CreatedMixin, Base):
     __tablename__ = "agent_replies"
     __table_args__ = (
         CheckConstraint("usage IN ('unchanged','edited','replaced','none')", name="usage"),
+        # One reply per send: a retried or double-clicked send carries the same key.
+        Index("uq_agent_replies_idempotency_key", "idempotency_key", unique=True),
     )
 
     message_id: Mapped[int] = mapped_column(
@@ -169,6 +177,7 @@ class AgentReply(IdMixin, CreatedMixin, Base):
     text: Mapped[str] = mapped_column(Text, nullable=False)
     usage: Mapped[str] = mapped_column(String(16), default="none", nullable=False)
     edit_distance: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class MessageEvent(IdMixin, CreatedMixin, Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -151,25 +152,41 @@ def message_page(
     request: Request, message_id: RowId, session: SessionDep, user: CurrentUser
 ) -> HTMLResponse:
     detail = inbox_service.message_detail(session, message_id)
-    return render(request, "inbox/message.html", {"m": detail}, user=user)
+    # A fresh key per rendered form: a double click or a resent form stores one reply.
+    context = {
+        "m": detail,
+        "send_key": uuid.uuid4().hex,
+        "kinds": corrections.choices(session, "kind"),
+        "topics": corrections.choices(session, "topic"),
+    }
+    return render(request, "inbox/message.html", context, user=user)
 
 
 @router.post("/messages/{message_id}/corrections")
 def correct_label(
-    message_id: int,
+    message_id: RowId,
     session: SessionDep,
     user: CurrentUser,
     field: Annotated[str, Form()],
-    value: Annotated[str, Form()],
+    value: Annotated[str, Form()] = "",
+    new_topic: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    corrections.record_correction(session, message_id, field, value, user)
+    """A kind or topic chosen from the lists; a new topic is typed in its own field."""
+    chosen = new_topic.strip() if field == "topic" and new_topic.strip() else value
+    corrections.record_correction(
+        session, message_id, field, chosen, user, new_topic=bool(new_topic.strip())
+    )
     return RedirectResponse(f"/messages/{message_id}#analysis", status_code=303)
 
 
 @router.post("/messages/{message_id}/reply")
 def send_reply(
-    message_id: RowId, session: SessionDep, user: CurrentUser, text: Annotated[str, Form()]
+    message_id: RowId,
+    session: SessionDep,
+    user: CurrentUser,
+    text: Annotated[str, Form()],
+    idempotency_key: Annotated[str | None, Form(max_length=64)] = None,
 ) -> RedirectResponse:
-    inbox_service.record_reply(session, message_id, text, user)
+    inbox_service.record_reply(session, message_id, text, user, idempotency_key or None)
     enqueue(session, capture_message, message_id)  # replay row and training data
     return RedirectResponse(f"/messages/{message_id}", status_code=303)

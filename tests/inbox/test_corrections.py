@@ -41,7 +41,7 @@ def test_correction_via_api_is_shown_and_becomes_a_training_row(
 
     r = client.post(
         f"/api/messages/{message_id}/corrections",
-        json={"field": "topic", "value": "  double   billing "},
+        json={"field": "topic", "value": "  double   billing ", "new_topic": True},
         headers=agent.headers,
     )
     assert r.status_code == 201, r.text
@@ -53,7 +53,7 @@ def test_correction_via_api_is_shown_and_becomes_a_training_row(
     # A second correction of the same message wins; only it is a training row.
     client.post(
         f"/api/messages/{message_id}/corrections",
-        json={"field": "topic", "value": "billing"},
+        json={"field": "topic", "value": "billing", "new_topic": True},
         headers=agent.headers,
     )
     with env.session() as s:
@@ -64,7 +64,12 @@ def test_correction_via_api_is_shown_and_becomes_a_training_row(
 
 @pytest.mark.parametrize(
     ("payload", "field"),
-    [({"field": "urgency", "value": "x"}, "field"), ({"field": "topic", "value": ""}, "value")],
+    [
+        ({"field": "urgency", "value": "x"}, "field"),
+        ({"field": "topic", "value": ""}, "value"),
+        ({"field": "kind", "value": "banana"}, "value"),
+        ({"field": "topic", "value": "banana"}, "value"),
+    ],
 )
 def test_bad_corrections_name_the_field(
     sqlite_env: Env, client: TestClient, agent: Actor, payload: dict[str, str], field: str
@@ -100,7 +105,7 @@ def test_correction_form_on_the_message_page_trains_the_team_head(
     assert csrf
     r = client.post(
         f"/messages/{message_id}/corrections",
-        data={"field": "topic", "value": "billing", "csrf_token": csrf.group(1)},
+        data={"field": "topic", "new_topic": "billing", "csrf_token": csrf.group(1)},
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
@@ -129,3 +134,36 @@ def app_cli() -> typer.Typer:
     from smartinbox.cli import app
 
     return app
+
+
+def test_corrections_choose_from_the_known_lists(
+    sqlite_env: Env, client: TestClient, agent: Actor
+) -> None:
+    message_id = _ingest(client, agent)
+    drain()
+    kinds = client.get("/api/messages/labels/kind", headers=agent.headers).json()
+    topics = client.get("/api/messages/labels/topic", headers=agent.headers).json()
+    assert {"complaint", "question", "urgent", "casual", "spam"} <= set(kinds)
+    predicted = client.get(f"/api/messages/{message_id}", headers=agent.headers).json()
+    assert predicted["analysis"]["topic"] in topics
+    banana = client.post(
+        f"/api/messages/{message_id}/corrections",
+        json={"field": "kind", "value": "banana"},
+        headers=agent.headers,
+    )
+    assert banana.status_code == 422
+    assert "'banana' is not a known kind" in banana.json()["detail"]["message"]
+    ok = client.post(
+        f"/api/messages/{message_id}/corrections",
+        json={"field": "kind", "value": "complaint"},
+        headers=agent.headers,
+    )
+    assert ok.status_code == 201, ok.text
+    new = client.post(
+        f"/api/messages/{message_id}/corrections",
+        json={"field": "topic", "value": "loyalty points", "new_topic": True},
+        headers=agent.headers,
+    )
+    assert new.status_code == 201
+    after = client.get("/api/messages/labels/topic", headers=agent.headers).json()
+    assert "loyalty points" in after

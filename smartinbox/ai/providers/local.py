@@ -101,7 +101,7 @@ class LocalEngine:
 
     def suggest(self, message: MessageInput, triage: Triage) -> Suggestion:
         started = time.perf_counter()
-        features = self.embedder.features([_clean(message.text)])
+        features = self.embedder.features([_clean(message.context_text)])
         bonus = self._topic_bonuses([message], features)[0]
         neighbours = self.memory.search(features[0, :DIMENSIONS], NEIGHBOURS, bonus)
         return self._suggestion(message, triage, neighbours, started)
@@ -121,7 +121,7 @@ class LocalEngine:
         if not messages:
             return []
         started = time.perf_counter()
-        features = self.embedder.features([_clean(m.text) for m in messages])
+        features = self.embedder.features([_clean(m.context_text) for m in messages])
         bonuses = self._topic_bonuses(messages, features)
         found = self.memory.search_many(features[:, :DIMENSIONS], NEIGHBOURS, bonuses)
         shared_ms = (time.perf_counter() - started) * 1000 / len(messages)
@@ -144,7 +144,9 @@ class LocalEngine:
                 latency_ms=_ms(started),
             )
         choice = self._choose(neighbours, triage)
-        entities = extract_entities(message.text, self.account_types)
+        # The latest turn first: its identifiers win over those of earlier turns.
+        entity_text = "\n".join([message.text, *reversed(message.earlier_customer_text())])
+        entities = extract_entities(entity_text, self.account_types)
         filled = fill_placeholders(choice.chosen.entry.template, entities, message.customer_name)
         confidence = self.acceptance.probability(retrieval_features(choice.chosen, neighbours))
         confidence *= 1.0 - triage.spam

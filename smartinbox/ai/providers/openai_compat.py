@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from smartinbox.ai.engine import (
+    HISTORY_TURNS,
     Evidence,
     MemoryItem,
     MessageInput,
@@ -75,6 +76,11 @@ class OpenAIEngine:
         text = text[:MAX_MESSAGE_CHARS]
         return redact(text) if self.redact_pii else text
 
+    def _history(self, message: MessageInput) -> str:
+        """The conversation so far, so that the latest turn is read in its light."""
+        turns = message.history[-2 * HISTORY_TURNS :]
+        return prompts.history_block([(t.role, self._out(t.text)) for t in turns])
+
     # -- triage -----------------------------------------------------------------------------
 
     def analyze(self, messages: Sequence[MessageInput]) -> list[Triage]:
@@ -102,6 +108,7 @@ class OpenAIEngine:
         chat = prompts.system_user(
             prompts.TRIAGE_SYSTEM,
             f"Allowed topics: {', '.join(topics)}.",
+            self._history(message),
             prompts.block("customer_message", self._out(message.text)),
         )
         problem = ""
@@ -128,6 +135,7 @@ class OpenAIEngine:
             or "There are no approved examples for this kind of message.",
             f"Triage: kind {triage.kind}, topic {triage.topic}, urgency {triage.urgency:.2f}, "
             f"sentiment {triage.sentiment:+.2f}, language {triage.language}. {name}",
+            self._history(message),
             prompts.block("customer_message", self._out(message.text)),
         )
         result = self.client.chat(chat, logprobs=True, temperature=0.2, max_tokens=REPLY_MAX_TOKENS)
