@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from smartinbox import errors, health
 from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
+from smartinbox.channels.endpoints import router as channels_router
 from smartinbox.config import Settings, get_settings
 from smartinbox.conversations.endpoints import router as conversations_router
 from smartinbox.conversations.views import router as conversations_views
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.state.login_throttle = LoginThrottle(settings.login_max_attempts, settings.login_window_s)
     app.include_router(health.router)
     app.include_router(inbox_router)
+    app.include_router(channels_router)
     app.include_router(conversations_router)
     app.include_router(conversations_views)
     app.include_router(feedback_router)

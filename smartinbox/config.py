@@ -98,6 +98,22 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest accepted message body in bytes (UTF-8); larger bodies get 413.",
     )
+    max_email_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1,
+        description=(
+            "Largest raw e-mail (headers, text and attachments) accepted by the inbound hook "
+            "and `smartinbox mail import`; larger mails get 413 or are skipped with the reason."
+        ),
+    )
+    max_attachment_bytes: int = Field(
+        5 * 1024 * 1024,
+        ge=0,
+        description=(
+            "Largest e-mail attachment stored; a larger file is listed (name, type, size) but "
+            "its content is not kept."
+        ),
+    )
     sqlite_write_requests: int = Field(
         4,
         ge=1,

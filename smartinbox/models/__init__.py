@@ -10,6 +10,7 @@ from smartinbox.models.analytics import (
 )
 from smartinbox.models.auth import ApiToken, User
 from smartinbox.models.base import Base
+from smartinbox.models.channels import EmailAttachment, EmailMessage
 from smartinbox.models.conversations import Conversation, ConversationEvent, ConversationNote
 from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
 from smartinbox.models.feedback import (
@@ -57,6 +58,8 @@ __all__ = [
     "ConversationEvent",
     "ConversationNote",
     "Customer",
+    "EmailAttachment",
+    "EmailMessage",
     "Feedback",
     "FeedbackReplayLog",
     "FineTuneJob",

@@ -1,0 +1,75 @@
+"""e-mail channel: received e-mails (headers, full text, automated flag) and attachments
+
+Revision ID: 0011
+Revises: 0009
+Create Date: 2026-12-05 19:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from smartinbox.models.base import BigId, JSONType, UTCDateTime
+
+revision: str = "0011"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "email_messages",
+        sa.Column("message_id", BigId, nullable=False),
+        sa.Column("header_message_id", sa.String(length=255), nullable=False),
+        sa.Column("in_reply_to", sa.String(length=255), nullable=True),
+        sa.Column("references", JSONType, nullable=False),
+        sa.Column("from_address", sa.String(length=320), nullable=False),
+        sa.Column("to_addresses", JSONType, nullable=False),
+        sa.Column("display_text", sa.Text(), nullable=False),
+        sa.Column("has_html", sa.Boolean(), nullable=False),
+        sa.Column("automated", sa.String(length=16), nullable=True),
+        sa.Column("automated_reason", sa.String(length=200), nullable=True),
+        sa.Column("headers", JSONType, nullable=False),
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["messages.id"],
+            name=op.f("fk_email_messages_message_id_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_messages")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_email_messages_message_id")),
+    )
+    op.create_index(
+        op.f("ix_email_messages_header_message_id"), "email_messages", ["header_message_id"]
+    )
+    op.create_table(
+        "email_attachments",
+        sa.Column("email_id", BigId, nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content_type", sa.String(length=127), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("skipped_reason", sa.Text(), nullable=True),
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["email_id"],
+            ["email_messages.id"],
+            name=op.f("fk_email_attachments_email_id_email_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_email_attachments")),
+    )
+    op.create_index(op.f("ix_email_attachments_email_id"), "email_attachments", ["email_id"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_email_attachments_email_id"), table_name="email_attachments")
+    op.drop_table("email_attachments")
+    op.drop_index(op.f("ix_email_messages_header_message_id"), table_name="email_messages")
+    op.drop_table("email_messages")
