@@ -418,13 +418,38 @@ class Settings(BaseSettings):
         ),
     )
     s3_region: str = Field("us-east-1", description="Region of the S3 bucket.")
-    smtp_host: str = Field("localhost", description="SMTP server that sends e-mailed exports.")
+    smtp_host: str = Field(
+        "localhost", description="SMTP server that sends agent replies and e-mailed exports."
+    )
     smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server.")
     smtp_username: str | None = Field(None, description="SMTP login, if the server needs one.")
     smtp_password: str | None = Field(None, description="SMTP password, if the server needs one.")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_from: str = Field(
-        "smartinbox@localhost", description="Sender address of e-mailed exports."
+        "smartinbox@localhost",
+        description="Sender address (the support mailbox) of agent replies and e-mailed exports.",
+    )
+    email_replies: bool = Field(
+        True,
+        description=(
+            "Send agent replies to conversations that came by e-mail to the customer over SMTP "
+            "(a job per reply, exactly once, retried on temporary failures)."
+        ),
+    )
+    smtp_timeout_s: float = Field(
+        30.0, gt=0, description="Seconds to wait for the SMTP server before a try counts as failed."
+    )
+    delivery_max_attempts: int = Field(
+        6,
+        ge=1,
+        description=(
+            "Tries of one reply delivery; after a temporary failure on the last one it is failed."
+        ),
+    )
+    delivery_backoff_s: float = Field(
+        30.0,
+        ge=0,
+        description="Wait before the second try of a delivery; doubled after each further failure.",
     )
     smtp_max_attachment_bytes: int = Field(
         20 * 1024 * 1024,

@@ -200,6 +200,7 @@ def drain(limit: int = 100_000) -> int:
 def import_tasks() -> None:
     """Register every domain's jobs with the Huey instance."""
     import smartinbox.analytics.tasks
+    import smartinbox.channels.tasks
     import smartinbox.conversations.tasks
     import smartinbox.evaluation.tasks
     import smartinbox.feedback.tasks

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from smartinbox.channels import email_in
+from smartinbox.channels import tasks as _tasks  # noqa: F401  (the reply-delivery hook)
 from smartinbox.config import get_settings
 from smartinbox.db import session_scope
 from smartinbox.inbox.tasks import queue_analysis

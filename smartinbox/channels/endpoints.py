@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from smartinbox.channels import email_in
 from smartinbox.channels import repository as repo
-from smartinbox.channels.schemas import EmailOut, InboundEmailOut
+from smartinbox.channels import views as channel_views
+from smartinbox.channels.schemas import DeliveryOut, EmailOut, InboundEmailOut
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.inbox import service as inbox_service
 from smartinbox.inbox.tasks import queue_analysis
@@ -92,3 +93,15 @@ def download_attachment(attachment_id: RowId, session: SessionDep, _user: Curren
             "Content-Security-Policy": "sandbox",
         },
     )
+
+
+@router.get("/api/replies/{reply_id}/deliveries", response_model=list[DeliveryOut])
+def reply_deliveries(reply_id: RowId, session: SessionDep, _user: CurrentUser) -> list[DeliveryOut]:
+    """How the agent reply is getting to the customer: queued, sent or failed (with why)."""
+    return [DeliveryOut.model_validate(d) for d in repo.deliveries_for_replies(session, [reply_id])]
+
+
+@router.post("/api/deliveries/{delivery_id}/retry", response_model=DeliveryOut)
+def retry_delivery(delivery_id: RowId, session: SessionDep, _user: CurrentUser) -> DeliveryOut:
+    """Send a failed reply again (same Message-ID); a sent reply is never sent twice."""
+    return channel_views.retry(session, delivery_id)

@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartinbox.models import Conversation, EmailAttachment, EmailMessage, Message
+from smartinbox.models import (
+    AgentReply,
+    Conversation,
+    EmailAttachment,
+    EmailMessage,
+    Message,
+    ReplyDelivery,
+)
 
 
 def thread_key_of(session: Session, message_ids: Sequence[str]) -> str | None:
@@ -56,3 +63,31 @@ def get_attachment(session: Session, attachment_id: int) -> EmailAttachment | No
 def add(session: Session, row: object) -> None:
     session.add(row)
     session.flush()
+
+
+def delivery_for(session: Session, reply_id: int, channel: str) -> ReplyDelivery | None:
+    return session.scalar(
+        select(ReplyDelivery).where(
+            ReplyDelivery.agent_reply_id == reply_id, ReplyDelivery.channel == channel
+        )
+    )
+
+
+def email_for_reply(session: Session, reply_id: int) -> EmailMessage | None:
+    return session.scalar(
+        select(EmailMessage)
+        .join(AgentReply, AgentReply.message_id == EmailMessage.message_id)
+        .where(AgentReply.id == reply_id)
+    )
+
+
+def deliveries_for_replies(session: Session, reply_ids: Sequence[int]) -> list[ReplyDelivery]:
+    if not reply_ids:
+        return []
+    return list(
+        session.scalars(
+            select(ReplyDelivery)
+            .where(ReplyDelivery.agent_reply_id.in_(list(reply_ids)))
+            .order_by(ReplyDelivery.id)
+        )
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from smartinbox.inbox.schemas import MessageOut
@@ -38,3 +40,18 @@ class InboundEmailOut(BaseModel):
     created: bool = Field(description="False when a mail with this Message-ID was already in.")
     message: MessageOut
     email: EmailOut | None
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    agent_reply_id: int
+    channel: str
+    status: str = Field(description="queued, sent or failed.")
+    recipient: str
+    rfc_message_id: str | None = Field(description="The Message-ID the reply goes out with.")
+    attempts: int
+    last_error: str | None = Field(description="The server's reason for the last failure.")
+    next_attempt_at: datetime | None
+    sent_at: datetime | None

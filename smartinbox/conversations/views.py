@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from smartinbox.channels import views as channel_views
 from smartinbox.conversations import repository as repo
 from smartinbox.conversations import service
 from smartinbox.conversations.schemas import (
@@ -127,6 +128,11 @@ def _page(
         "conversations/detail.html",
         {
             "c": detail,
+            # How each reply is getting to the customer, and the e-mail side of each message.
+            "deliveries": channel_views.deliveries_by_reply(
+                session, [r.id for r in detail.replies]
+            ),
+            "emails": channel_views.emails_by_message(session, [m.id for m in detail.messages]),
             "timeline": _timeline(detail),
             "latest": detail.messages[-1] if detail.messages else None,
             "agents": repo.active_users(session),
@@ -156,6 +162,15 @@ def _timeline(c: ConversationDetailOut) -> list[dict[str, Any]]:
             items.append((e.created_at, 3, {"type": "event", "e": e}))
     items.sort(key=lambda t: (t[0], t[1]))
     return [i for _, _, i in items]
+
+
+@router.post("/conversations/{conversation_id}/deliveries/{delivery_id}/retry", response_model=None)
+def retry_delivery(
+    conversation_id: RowId, delivery_id: RowId, session: SessionDep, _user: CurrentUser
+) -> Response:
+    """Send a failed reply again; the page shows it queued."""
+    channel_views.retry(session, delivery_id)
+    return RedirectResponse(f"/conversations/{conversation_id}#timeline", status_code=303)
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse)

@@ -10,7 +10,7 @@ from smartinbox.models.analytics import (
 )
 from smartinbox.models.auth import ApiToken, User
 from smartinbox.models.base import Base
-from smartinbox.models.channels import EmailAttachment, EmailMessage
+from smartinbox.models.channels import EmailAttachment, EmailMessage, ReplyDelivery
 from smartinbox.models.conversations import Conversation, ConversationEvent, ConversationNote
 from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
 from smartinbox.models.feedback import (
@@ -70,6 +70,7 @@ __all__ = [
     "MemoryVectorSet",
     "Message",
     "MessageEvent",
+    "ReplyDelivery",
     "ReplyMacro",
     "StressTestLog",
     "StressTestRun",

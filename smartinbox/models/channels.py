@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartinbox.models.base import Base, BigId, CreatedMixin, IdMixin, JSONType
+from smartinbox.models.base import Base, BigId, CreatedMixin, IdMixin, JSONType, UTCDateTime, utcnow
 
 # Why an e-mail must never be answered automatically (None: a person wrote it).
 AUTOMATED_KINDS = ("auto_reply", "bounce", "list")
@@ -49,3 +59,34 @@ class EmailAttachment(IdMixin, CreatedMixin, Base):
     # None when the file was over the size limit: listed, but not kept.
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     skipped_reason: Mapped[str | None] = mapped_column(Text)
+
+
+DELIVERY_STATUSES = ("queued", "sent", "failed")
+
+
+class ReplyDelivery(IdMixin, CreatedMixin, Base):
+    """Getting one agent reply to the customer over a channel: one row per reply and channel,
+    so a retried send job or a double click never delivers twice."""
+
+    __tablename__ = "reply_deliveries"
+    __table_args__ = (
+        UniqueConstraint("agent_reply_id", "channel"),
+        CheckConstraint("status IN ('queued','sent','failed')", name="status"),
+    )
+
+    agent_reply_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("agent_replies.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="queued", nullable=False)
+    recipient: Mapped[str] = mapped_column(String(320), nullable=False)
+    # The Message-ID the reply goes out with, fixed before the first try: a resend after a
+    # crash carries the same id, and the customer's answer threads on it.
+    rfc_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
+    )

@@ -121,6 +121,12 @@ def test_attachments_are_listed_and_downloaded_never_inlined(
     assert [f["filename"] for f in detail.json()["attachments"]] == list(files)
     assert _count(env, EmailAttachment) == 3
 
+    page = client.get(f"/conversations/{out['message']['conversation_id']}", headers=agent.headers)
+    assert page.status_code == 200
+    assert f'href="{files["invoice.pdf"]["download_url"]}" download' in page.text
+    assert "not kept (1001 bytes" in page.text
+    assert "alert(1)" not in page.text  # a file is never inlined
+
 
 def test_automated_mail_is_stored_flagged_and_tagged(
     env: Env, client: TestClient, agent: Actor

@@ -1,4 +1,4 @@
-"""e-mail channel: received e-mails (headers, full text, automated flag) and attachments
+"""e-mail channel: received e-mails (headers, full text, automated flag), attachments, reply deliveries
 
 Revision ID: 0011
 Revises: 0009
@@ -66,9 +66,42 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_email_attachments")),
     )
     op.create_index(op.f("ix_email_attachments_email_id"), "email_attachments", ["email_id"])
+    op.create_table(
+        "reply_deliveries",
+        sa.Column("agent_reply_id", BigId, nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("rfc_message_id", sa.String(length=255), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("sent_at", UTCDateTime(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('queued','sent','failed')", name=op.f("ck_reply_deliveries_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["agent_reply_id"],
+            ["agent_replies.id"],
+            name=op.f("fk_reply_deliveries_agent_reply_id_agent_replies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reply_deliveries")),
+        sa.UniqueConstraint(
+            "agent_reply_id", "channel", name=op.f("uq_reply_deliveries_agent_reply_id_channel")
+        ),
+    )
+    for column in ("agent_reply_id", "rfc_message_id", "next_attempt_at"):
+        op.create_index(op.f(f"ix_reply_deliveries_{column}"), "reply_deliveries", [column])
 
 
 def downgrade() -> None:
+    for column in ("agent_reply_id", "rfc_message_id", "next_attempt_at"):
+        op.drop_index(op.f(f"ix_reply_deliveries_{column}"), table_name="reply_deliveries")
+    op.drop_table("reply_deliveries")
     op.drop_index(op.f("ix_email_attachments_email_id"), table_name="email_attachments")
     op.drop_table("email_attachments")
     op.drop_index(op.f("ix_email_messages_header_message_id"), table_name="email_messages")
