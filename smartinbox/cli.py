@@ -11,7 +11,7 @@ from rich.console import Console
 from smartinbox.ai.cli import eval_app, train_app
 from smartinbox.analytics.cli import analytics_app
 from smartinbox.auth.cli import tokens_app, users_app
-from smartinbox.channels.cli import mail_app
+from smartinbox.channels.cli import channels_app, mail_app
 from smartinbox.config import Settings, get_settings
 from smartinbox.evaluation.cli import eval_judge, harness_app, stress_test
 from smartinbox.feedback.cli import export_app, retrain_command
@@ -25,6 +25,7 @@ jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(mail_app, name="mail")
+app.add_typer(channels_app, name="channels")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(models_app, name="models")
 app.add_typer(jobs_app, name="jobs")

@@ -443,7 +443,8 @@ class Settings(BaseSettings):
         6,
         ge=1,
         description=(
-            "Tries of one reply delivery; after a temporary failure on the last one it is failed."
+            "Tries of one delivery (an e-mail reply or a webhook event); after a temporary "
+            "failure on the last one it is failed."
         ),
     )
     delivery_backoff_s: float = Field(

@@ -1,4 +1,4 @@
-"""`smartinbox mail import FILE.eml|MBOX`."""
+"""`smartinbox mail import FILE.eml|MBOX` and `smartinbox channels ...` (webhook endpoints)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from smartinbox.channels import email_in
+from smartinbox.channels import email_in, webhooks
 from smartinbox.channels import tasks as _tasks  # noqa: F401  (the reply-delivery hook)
 from smartinbox.config import get_settings
 from smartinbox.db import session_scope
 from smartinbox.inbox.tasks import queue_analysis
 from smartinbox.kit.errors import DomainError
+from smartinbox.models.channels import WEBHOOK_EVENTS
 from smartinbox.worker import configure_queue, enqueue
 
 console = Console()
@@ -109,3 +110,122 @@ def import_command(
     )
     for problem in result["problems"]:  # type: ignore[attr-defined]
         console.print(f"  skipped {problem}", markup=False)
+
+
+channels_app = typer.Typer(
+    help="Webhook channels: add, list, test, pause, resume, remove.", no_args_is_help=True
+)
+
+
+@channels_app.command("add")
+def add_channel(
+    name: Annotated[str, typer.Argument(help="A name for the endpoint.")],
+    url: Annotated[str, typer.Option(help="The URL events are POSTed to.")],
+    events: Annotated[
+        str,
+        typer.Option(help=f"Comma-separated events: {', '.join(WEBHOOK_EVENTS)}."),
+    ] = "reply.sent",
+) -> None:
+    """Add a webhook endpoint; its signing secret is printed once and never shown again."""
+    settings = get_settings()
+    chosen = [e.strip() for e in events.split(",") if e.strip()]
+    try:
+        with session_scope(settings) as session:
+            endpoint, secret = webhooks.add_endpoint(session, settings, name, url, chosen)
+            summary = (
+                f"added channel {endpoint.name} -> {endpoint.url} ({', '.join(endpoint.events)})"
+            )
+    except DomainError as exc:
+        console.print(f"error: {exc.message}", markup=False)
+        raise typer.Exit(2) from exc
+    console.print(summary, markup=False)
+    console.print(f"signing secret (shown once, stored encrypted): {secret}", markup=False)
+
+
+@channels_app.command("list")
+def list_channels(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Endpoints with their events, state and last delivery (secrets are never shown)."""
+    with session_scope(get_settings(), write=False) as session:
+        rows = []
+        for endpoint in webhooks.list_endpoints(session):
+            last = webhooks.log(session, endpoint.id, limit=1)
+            rows.append(
+                {
+                    "name": endpoint.name,
+                    "url": endpoint.url,
+                    "events": endpoint.events,
+                    "paused": endpoint.paused,
+                    "last_delivery": (
+                        {
+                            "event": last[0].event,
+                            "status": last[0].status,
+                            "attempts": last[0].attempts,
+                            "last_status_code": last[0].last_status_code,
+                        }
+                        if last
+                        else None
+                    ),
+                }
+            )
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        state = "paused" if row["paused"] else "active"
+        console.print(
+            f"{row['name']}  {row['url']}  {','.join(row['events'])}  {state}  "  # type: ignore[arg-type]
+            f"last: {row['last_delivery']}",
+            markup=False,
+        )
+
+
+def _set_paused(name: str, paused: bool) -> None:
+    try:
+        with session_scope(get_settings()) as session:
+            webhooks.get_endpoint(session, name).paused = paused
+    except DomainError as exc:
+        console.print(f"error: {exc.message}", markup=False)
+        raise typer.Exit(2) from exc
+    console.print(f"channel {name} {'paused' if paused else 'resumed'}", markup=False)
+
+
+@channels_app.command("pause")
+def pause_channel(name: str) -> None:
+    """Stop queuing events for the endpoint (queued ones are still delivered)."""
+    _set_paused(name, True)
+
+
+@channels_app.command("resume")
+def resume_channel(name: str) -> None:
+    """Queue events for the endpoint again."""
+    _set_paused(name, False)
+
+
+@channels_app.command("remove")
+def remove_channel(name: str) -> None:
+    """Delete the endpoint and its delivery log."""
+    try:
+        with session_scope(get_settings()) as session:
+            session.delete(webhooks.get_endpoint(session, name))
+    except DomainError as exc:
+        console.print(f"error: {exc.message}", markup=False)
+        raise typer.Exit(2) from exc
+    console.print(f"channel {name} removed", markup=False)
+
+
+@channels_app.command("test")
+def test_channel(name: str) -> None:
+    """POST a signed channel.test event now and print the answer."""
+    settings = get_settings()
+    try:
+        with session_scope(settings, write=False) as session:
+            endpoint = webhooks.get_endpoint(session, name)
+            code, answer = webhooks.send_test(settings, endpoint)
+    except DomainError as exc:
+        console.print(f"error: {exc.message}", markup=False)
+        raise typer.Exit(2) from exc
+    console.print(f"{name}: HTTP {code} {answer}", markup=False)
+    if code is None or not 200 <= code < 300:
+        raise typer.Exit(1)

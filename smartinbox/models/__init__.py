@@ -10,7 +10,13 @@ from smartinbox.models.analytics import (
 )
 from smartinbox.models.auth import ApiToken, User
 from smartinbox.models.base import Base
-from smartinbox.models.channels import EmailAttachment, EmailMessage, ReplyDelivery
+from smartinbox.models.channels import (
+    EmailAttachment,
+    EmailMessage,
+    ReplyDelivery,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from smartinbox.models.conversations import Conversation, ConversationEvent, ConversationNote
 from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
 from smartinbox.models.feedback import (
@@ -78,4 +84,6 @@ __all__ = [
     "TrainingExampleSource",
     "TrainingPrompt",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -90,3 +90,47 @@ class ReplyDelivery(IdMixin, CreatedMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+WEBHOOK_EVENTS = (
+    "message.created",
+    "message.analysed",
+    "suggestion.created",
+    "reply.sent",
+    "conversation.status_changed",
+)
+
+
+class WebhookEndpoint(IdMixin, CreatedMixin, Base):
+    """A URL that receives signed events. The secret is stored encrypted with the app's key."""
+
+    __tablename__ = "webhook_endpoints"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    events: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+
+class WebhookDelivery(IdMixin, CreatedMixin, Base):
+    """One event for one endpoint, and the log of getting it there (the body never changes
+    between tries, so the receiver can deduplicate on the delivery id)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (CheckConstraint("status IN ('queued','sent','failed')", name="status"),)
+
+    endpoint_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    event: Mapped[str] = mapped_column(String(64), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="queued", nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_response: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
+    )

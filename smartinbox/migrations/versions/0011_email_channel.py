@@ -1,4 +1,5 @@
-"""e-mail channel: received e-mails (headers, full text, automated flag), attachments, reply deliveries
+"""e-mail channel: received e-mails (headers, full text, automated flag), attachments, reply deliveries,
+webhook endpoints and their delivery log
 
 Revision ID: 0011
 Revises: 0009
@@ -96,9 +97,52 @@ def upgrade() -> None:
     )
     for column in ("agent_reply_id", "rfc_message_id", "next_attempt_at"):
         op.create_index(op.f(f"ix_reply_deliveries_{column}"), "reply_deliveries", [column])
+    op.create_table(
+        "webhook_endpoints",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("secret_encrypted", sa.Text(), nullable=False),
+        sa.Column("events", JSONType, nullable=False),
+        sa.Column("paused", sa.Boolean(), nullable=False),
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
+        sa.UniqueConstraint("name", name=op.f("uq_webhook_endpoints_name")),
+    )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("endpoint_id", BigId, nullable=False),
+        sa.Column("event", sa.String(length=64), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_response", sa.Text(), nullable=True),
+        sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("sent_at", UTCDateTime(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('queued','sent','failed')", name=op.f("ck_webhook_deliveries_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["endpoint_id"],
+            ["webhook_endpoints.id"],
+            name=op.f("fk_webhook_deliveries_endpoint_id_webhook_endpoints"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    for column in ("endpoint_id", "next_attempt_at"):
+        op.create_index(op.f(f"ix_webhook_deliveries_{column}"), "webhook_deliveries", [column])
 
 
 def downgrade() -> None:
+    for column in ("endpoint_id", "next_attempt_at"):
+        op.drop_index(op.f(f"ix_webhook_deliveries_{column}"), table_name="webhook_deliveries")
+    op.drop_table("webhook_deliveries")
+    op.drop_table("webhook_endpoints")
     for column in ("agent_reply_id", "rfc_message_id", "next_attempt_at"):
         op.drop_index(op.f(f"ix_reply_deliveries_{column}"), table_name="reply_deliveries")
     op.drop_table("reply_deliveries")
