@@ -81,10 +81,13 @@ def _claim(settings: Settings, delivery_id: int) -> bool:
 
 
 def attempt(settings: Settings, delivery_id: int) -> float | None:
-    """One try of a delivery. Returns the seconds until the next try, or None when done."""
+    """One try of a delivery. Returns the seconds until the next try, or None when done.
+
+    The SMTP conversation runs outside any transaction: on SQLite a write transaction held
+    through a slow server would stop every other writer."""
     if not _claim(settings, delivery_id):
         return None
-    with session_scope(settings) as session:
+    with session_scope(settings, write=False) as session:
         delivery = session.get(ReplyDelivery, delivery_id)
         reply = session.get(AgentReply, delivery.agent_reply_id) if delivery else None
         message = session.get(Message, reply.message_id) if reply else None
@@ -94,29 +97,41 @@ def attempt(settings: Settings, delivery_id: int) -> float | None:
         mail = email_out.build_reply(
             settings, message, email, reply.text, delivery.rfc_message_id or ""
         )
-        try:
-            email_out.send(settings, mail)
-        except email_out.SendFailure as failure:
-            delivery.last_error = failure.reason
-            if failure.temporary and delivery.attempts < settings.delivery_max_attempts:
-                delay = float(settings.delivery_backoff_s * 2 ** (delivery.attempts - 1))
-                delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
-                log.warning(
-                    "reply delivery failed, will retry",
-                    extra={"delivery_id": delivery_id, "reason": failure.reason, "delay": delay},
-                )
-                return delay
-            delivery.status = "failed"
-            delivery.next_attempt_at = None
-            log.warning(
-                "reply delivery failed",
-                extra={"delivery_id": delivery_id, "reason": failure.reason},
-            )
+    failure: email_out.SendFailure | None = None
+    try:
+        email_out.send(settings, mail)
+    except email_out.SendFailure as exc:
+        failure = exc
+    return _record(settings, delivery_id, failure)
+
+
+def _record(
+    settings: Settings, delivery_id: int, failure: email_out.SendFailure | None
+) -> float | None:
+    with session_scope(settings) as session:
+        delivery = session.get(ReplyDelivery, delivery_id)
+        if delivery is None:
             return None
-        delivery.status = "sent"
-        delivery.sent_at = utcnow()
+        if failure is None:
+            delivery.status = "sent"
+            delivery.sent_at = utcnow()
+            delivery.next_attempt_at = None
+            delivery.last_error = None
+            return None
+        delivery.last_error = failure.reason
+        if failure.temporary and delivery.attempts < settings.delivery_max_attempts:
+            delay = float(settings.delivery_backoff_s * 2 ** (delivery.attempts - 1))
+            delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+            log.warning(
+                "reply delivery failed, will retry",
+                extra={"delivery_id": delivery_id, "reason": failure.reason, "delay": delay},
+            )
+            return delay
+        delivery.status = "failed"
         delivery.next_attempt_at = None
-        delivery.last_error = None
+        log.warning(
+            "reply delivery failed", extra={"delivery_id": delivery_id, "reason": failure.reason}
+        )
         return None
 
 

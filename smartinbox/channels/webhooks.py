@@ -154,46 +154,46 @@ def _claim(settings: Settings, delivery_id: int) -> bool:
 
 
 def attempt(settings: Settings, delivery_id: int) -> float | None:
-    """One POST of a delivery. Returns the seconds until the next try, or None when done."""
+    """One POST of a delivery. Returns the seconds until the next try, or None when done.
+    The request runs outside any transaction (a slow receiver must not hold the database)."""
     if not _claim(settings, delivery_id):
         return None
-    with session_scope(settings) as session:
+    with session_scope(settings, write=False) as session:
         delivery = session.get(WebhookDelivery, delivery_id)
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id) if delivery else None
         if delivery is None or endpoint is None:
             return None
-        body = delivery.body.encode("utf-8")
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "SmartInbox-Webhooks",
-            "X-SmartInbox-Event": delivery.event,
-            "X-SmartInbox-Delivery": str(delivery.id),
-            SIGNATURE_HEADER: sign(
-                secrets.decrypt(settings, endpoint.secret_encrypted), int(time.time()), body
-            ),
-        }
-        try:
-            response = httpx.post(
-                endpoint.url, content=body, headers=headers, timeout=settings.smtp_timeout_s
-            )
-            delivery.last_status_code = response.status_code
-            delivery.last_response = response.text[:1000]
-            ok = 200 <= response.status_code < 300
-        except httpx.HTTPError as exc:
-            delivery.last_status_code = None
-            delivery.last_response = f"{type(exc).__name__}: {exc}"[:1000]
-            ok = False
-        if ok:
-            delivery.status = "sent"
-            delivery.sent_at = utcnow()
-            delivery.next_attempt_at = None
+        url, event, body = endpoint.url, delivery.event, delivery.body.encode("utf-8")
+        secret = secrets.decrypt(settings, endpoint.secret_encrypted)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "SmartInbox-Webhooks",
+        "X-SmartInbox-Event": event,
+        "X-SmartInbox-Delivery": str(delivery_id),
+        SIGNATURE_HEADER: sign(secret, int(time.time()), body),
+    }
+    code: int | None = None
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=settings.smtp_timeout_s)
+        code, answer = response.status_code, response.text[:1000]
+    except httpx.HTTPError as exc:
+        answer = f"{type(exc).__name__}: {exc}"[:1000]
+    with session_scope(settings) as session:
+        row = session.get(WebhookDelivery, delivery_id)
+        if row is None:
             return None
-        if delivery.attempts >= settings.delivery_max_attempts:
-            delivery.status = "failed"
-            delivery.next_attempt_at = None
+        row.last_status_code, row.last_response = code, answer
+        if code is not None and 200 <= code < 300:
+            row.status = "sent"
+            row.sent_at = utcnow()
+            row.next_attempt_at = None
             return None
-        delay = float(settings.delivery_backoff_s * 2 ** (delivery.attempts - 1))
-        delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        if row.attempts >= settings.delivery_max_attempts:
+            row.status = "failed"
+            row.next_attempt_at = None
+            return None
+        delay = float(settings.delivery_backoff_s * 2 ** (row.attempts - 1))
+        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
         return delay
 
 
