@@ -49,10 +49,10 @@ RawEmail = Annotated[bytes, Depends(_raw_email)]
     },
 )
 def inbound_email(
+    _user: CurrentUser,  # first: an unauthenticated caller gets 401 before any body check
     raw: RawEmail,
     session: SessionDep,
     settings: SettingsDep,
-    _user: CurrentUser,
     response: Response,
 ) -> InboundEmailOut:
     """Store one raw mail (an MTA pipe or a provider's inbound hook): `Content-Type:
