@@ -18,7 +18,8 @@ from smartinbox.models import (
 
 
 def thread_key_of(session: Session, message_ids: Sequence[str]) -> str | None:
-    """The thread key of the conversation of the latest stored mail among `message_ids`."""
+    """The thread key of the conversation of the latest stored mail among `message_ids`, or
+    of the conversation one of our sent replies among them answered."""
     if not message_ids:
         return None
     row = session.execute(
@@ -28,7 +29,18 @@ def thread_key_of(session: Session, message_ids: Sequence[str]) -> str | None:
         .order_by(Message.received_at.desc())
         .limit(1)
     ).first()
-    return row[0] if row is not None and row[0] else None
+    if row is not None and row[0]:
+        return row[0]
+    # An answer to one of our e-mailed replies that names only its Message-ID.
+    ours = session.execute(
+        select(Conversation.thread_key)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .join(AgentReply, AgentReply.message_id == Message.id)
+        .join(ReplyDelivery, ReplyDelivery.agent_reply_id == AgentReply.id)
+        .where(ReplyDelivery.rfc_message_id.in_(list(message_ids)))
+        .limit(1)
+    ).first()
+    return ours[0] if ours is not None and ours[0] else None
 
 
 def email_for_message(session: Session, message_id: int) -> EmailMessage | None:

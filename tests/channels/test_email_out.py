@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from smartinbox.channels import deliveries
 from smartinbox.channels.tasks import resend_due
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.models import ReplyDelivery
@@ -126,8 +127,40 @@ def test_reply_reaches_the_customer_threaded_once_and_their_answer_joins(
         ),
     )
     assert answer["conversation_id"] == message["conversation_id"]
+    # A client that names only our reply (no References) joins the same conversation.
+    bare = _inbound(
+        client,
+        agent,
+        mail("<bare@customer.example>", subject="thanks", in_reply_to=sent["Message-ID"]),
+    )
+    assert bare["conversation_id"] == message["conversation_id"]
     resend_due.call_local()
     assert len(smtp.received) == 1
+
+
+def test_a_try_cut_off_mid_send_is_taken_up_again_with_the_same_message_id(
+    env: Env, client: TestClient, agent: Actor, smtp: Inbox
+) -> None:
+    smtp.start()
+    message = _inbound(client, agent, mail())
+    reply = _reply(client, agent, message["id"], "send-key-0006", "On its way.")
+    (delivery,) = _deliveries(client, agent, reply["id"])
+    # A worker claimed the delivery and died before it sent (its queued job is lost too).
+    assert deliveries._claim(env.settings, delivery["id"])
+    from smartinbox.worker import huey
+
+    huey.flush()
+    assert resend_due.call_local() == 0  # the lease still holds: nobody else sends it
+    with env.session() as s:
+        s.execute(update(ReplyDelivery).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        s.commit()
+    assert resend_due.call_local() == 1
+    drain()
+    assert len(smtp.received) == 1
+    sent = message_from_bytes(smtp.received[0], policy=policy.default)
+    (delivery,) = _deliveries(client, agent, reply["id"])
+    assert delivery["status"] == "sent" and delivery["attempts"] == 2
+    assert sent["Message-ID"] == f"<{delivery['rfc_message_id']}>"
 
 
 def test_server_down_then_up_is_retried_and_delivered_once(
