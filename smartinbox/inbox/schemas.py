@@ -185,8 +185,17 @@ class MessageFilters(BaseModel):
 class CorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    field: Literal["topic", "kind"] = Field(..., description="The triage field corrected.")
-    value: str = Field(..., min_length=1, max_length=64, description="The right label.")
+    field: Literal["topic", "kind", "urgency", "sentiment", "spam"] = Field(
+        ..., description="The triage field corrected."
+    )
+    value: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        description="The right label: a topic or kind name; urgency low, medium, high, "
+        "critical or P1-P5; sentiment negative, neutral, positive or a number from -1 to 1; "
+        "spam spam/ham, yes/no, 1/0 or true/false.",
+    )
 
     @field_validator("value")
     @classmethod
