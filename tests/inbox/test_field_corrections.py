@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from smartinbox.config import Settings
 from smartinbox.inbox.corrections import training_rows
@@ -124,3 +125,26 @@ def test_sqlite_label_columns_widen_and_the_analytics_triggers_still_fire(tmp_pa
     runner.downgrade(settings, "0006")
     assert declared("analyses", "topic") == "VARCHAR(64)" and triggers() == before
     engine.dispose()
+
+
+def test_an_imported_200_character_label_is_kept_and_a_longer_one_is_a_row_problem(
+    env: Env, tmp_path: Path
+) -> None:
+    from smartinbox.inbox.importer import ColumnMap, import_file
+    from smartinbox.models import Message
+
+    path = tmp_path / "history.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["body", "category"])
+        writer.writerows([("first", LONG_TOPIC), ("second", "y" * 5000), ("third", "billing")])
+    report = import_file(
+        path, env.settings, ColumnMap(text="body", topic="category"), analyze=False
+    )
+    assert report.created == 2
+    assert [(p.line, p.message) for p in report.problems] == [
+        (3, "column 'category' (topic label) has 5000 characters; at most 200")
+    ]
+    with env.session() as s:
+        labels = sorted(str(m.label_topic) for m in s.scalars(select(Message)))
+    assert labels == sorted([LONG_TOPIC, "billing"])
