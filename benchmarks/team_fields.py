@@ -8,9 +8,10 @@ test split. Sets: CLINC150 (in-scope intents), Bitext intents and categories, CF
 (consumer narratives; product names up to 76 characters), RSiCS relational tags (sentences
 with exactly one tag).
 
-"Full" trains on every training row up to `--max-train` (a seeded sample keeping each label's
-share beyond it) and tests on at most `--max-test` rows (a seeded sample), so that one run of
-every set fits in about ten minutes on two cores; the JSON records both caps.
+"Full" trains on every training row up to `--max-train` (default 2,000; a seeded sample keeping
+each label's share beyond it) and tests on at most `--max-test` rows (default 1,500; a seeded
+sample keeping each label's share), so that one run of every set fits on a shared two-core
+machine; the JSON records both caps.
 
     PYTHONPATH=. .venv/bin/python -m benchmarks.team_fields [--quick] [--max-train N]
 """
@@ -164,8 +165,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="ten examples per label only")
-    parser.add_argument("--max-train", type=int, default=3000)
-    parser.add_argument("--max-test", type=int, default=5000)
+    parser.add_argument("--max-train", type=int, default=2000)
+    parser.add_argument("--max-test", type=int, default=1500)
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
     args = parser.parse_args()
     embed = Embeddings(shared_embedder())
