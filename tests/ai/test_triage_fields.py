@@ -245,3 +245,45 @@ def test_a_200_character_topic_round_trips(
     engine = load_local_engine(models, embedder=embedder)
     topic = engine.analyze([MessageInput(URGENT_NEW)])[0].topic
     assert topic == long_name
+
+
+def test_eval_triage_sentiment_in_stars_and_spam_in_yes_no(tmp_path: Path) -> None:
+    angry = [(t, "1") for t in URGENCY["P1"] + URGENCY["P2"]]
+    happy = [(t, "5") for t in URGENCY["P4"]]
+    stars = _write(tmp_path / "stars.csv", ["text", "stars"], angry + happy)
+    result = CliRunner().invoke(
+        app, ["eval", "triage", "--train", str(stars), "--label-col", "stars",
+              "--field", "sentiment", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ordinal = json.loads(result.output)["ordinal"]
+    assert set(ordinal["roc_auc_by_cut"]) == {">= 5"}
+    assert ordinal["roc_auc_negative_vs_rest"] == ordinal["roc_auc_by_cut"][">= 5"]
+    assert ordinal["roc_auc_negative_vs_rest"] >= 0.8
+
+    flags = [(t, "no") for t in URGENCY["P1"] + URGENCY["P3"]] + [(t, "yes") for t in URGENCY["P4"]]
+    spam = _write(tmp_path / "spam.csv", ["text", "is_spam"], flags)
+    result = CliRunner().invoke(
+        app, ["eval", "triage", "--train", str(spam), "--label-col", "is_spam",
+              "--field", "spam", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report["labels"]) == {"0", "1"} and report["spam_score"]["n"] == report["n"]
+    assert report["spam_score"]["roc_auc"] >= 0.8
+
+
+def test_a_head_on_the_sentence_vector_is_stored_and_answers_the_same(
+    embedder: MiniLMEmbedder,
+) -> None:
+    from smartinbox.ai.custom_heads import CustomHead, train_custom_head
+
+    rows = _urgency_rows()
+    texts, labels = [t for t, _ in rows], [lbl for _, lbl in rows]
+    vectors = embedder.features(texts)
+    head = train_custom_head("urgency", texts, labels, vectors, c=4.0, inputs="sentence")
+    assert head.head.coef.shape[1] == vectors.shape[1] // 3  # the sentence vector alone
+    loaded = CustomHead.from_files("urgency", head.files())
+    assert loaded.regularisation.inputs == "sentence"
+    assert loaded.head.centres == {"P1": 0.95, "P2": 0.8, "P3": 0.5, "P4": 0.2}
+    assert (loaded.proba(texts, vectors) == head.proba(texts, vectors)).all()
