@@ -381,8 +381,8 @@ class Settings(BaseSettings):
         20,
         ge=2,
         description=(
-            "Local retraining refits the team's topic or kind head only when the database holds at "
-            "least this many labelled rows for it (imported labels plus agents' corrections); "
+            "Local retraining refits a team head (topic, kind, urgency, sentiment, spam) only "
+            "when the database holds at least this many labelled rows for it (imported labels plus agents' corrections); "
             "with fewer the candidate keeps the live head and its data record says why."
         ),
     )

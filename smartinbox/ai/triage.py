@@ -116,7 +116,8 @@ class TriageModel:
             # The kind head also predicts "spam"; the two estimates are averaged so that a
             # message called spam never reports a spam probability below one half by accident.
             spam = float(spam_p[i])
-            if "spam" in kind_head.classes:  # a team's own kinds may have no spam class
+            # A team's own spam head (its labels) answers alone; a team's kinds may have no spam.
+            if "spam" in kind_head.classes and "spam" not in self.custom:
                 spam = float((spam + proba["kind"][i][kind_head.classes.index("spam")]) / 2)
             language = self.language.detect(text, float(gibberish_p[i]))
             factor = 1.0 if language.code in TRAINED_LANGUAGES else OTHER_LANGUAGE_FACTOR

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
+from smartinbox.ai.field_labels import MAX_LABEL_CHARS
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.inbox import repository as repo
@@ -182,6 +183,13 @@ def to_message(
         "kind": (get(cols.kind) or "").strip() or None,
         "topic": (get(cols.topic) or "").strip() or None,
     }
+    for name, col in (("kind", cols.kind), ("topic", cols.topic)):
+        label = extras[name]
+        if label is not None and len(label) > MAX_LABEL_CHARS:
+            raise ValueError(
+                f"column '{col}' ({name} label) has {len(label)} characters; "
+                f"at most {MAX_LABEL_CHARS}"
+            )
     return message, extras
 
 

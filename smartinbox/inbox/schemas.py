@@ -222,12 +222,16 @@ class MessageFilters(BaseModel):
 class CorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    field: Literal["topic", "kind"] = Field(..., description="The triage field corrected.")
+    field: Literal["topic", "kind", "urgency", "sentiment", "spam"] = Field(
+        ..., description="The triage field corrected."
+    )
     value: str = Field(
         ...,
         min_length=1,
-        max_length=64,
-        description="The right label: one of the known kinds or the team's topics.",
+        max_length=200,
+        description="The right label: one of the known kinds or the team's topics; urgency low, "
+        "medium, high, critical or P1-P5; sentiment negative, neutral, positive or a number from "
+        "-1 to 1; spam spam/ham, yes/no, 1/0 or true/false.",
     )
     new_topic: bool = Field(
         False, description="The value is a new topic of the team's own (topic corrections only)."

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smartinbox.models.base import (
+    LABEL_LENGTH,
     Base,
     BigId,
     CreatedMixin,
@@ -73,8 +74,8 @@ class Message(IdMixin, CreatedMixin, Base):
     )
     source: Mapped[str] = mapped_column(String(16), default="api", nullable=False)
     # Labels that came with imported history (ground truth for training and evaluation).
-    label_kind: Mapped[str | None] = mapped_column(String(32))
-    label_topic: Mapped[str | None] = mapped_column(String(64))
+    label_kind: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
+    label_topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
@@ -99,8 +100,8 @@ class Analysis(IdMixin, CreatedMixin, Base):
     message_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("messages.id", ondelete="CASCADE"), unique=True, nullable=False
     )
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    topic: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(LABEL_LENGTH), nullable=False)
+    topic: Mapped[str] = mapped_column(String(LABEL_LENGTH), nullable=False)
     urgency: Mapped[float] = mapped_column(Float, nullable=False)
     sentiment: Mapped[float] = mapped_column(Float, nullable=False)
     spam: Mapped[float] = mapped_column(Float, nullable=False)
@@ -202,8 +203,8 @@ class LabelCorrection(IdMixin, CreatedMixin, Base):
         BigId, ForeignKey("messages.id", ondelete="CASCADE"), index=True, nullable=False
     )
     field: Mapped[str] = mapped_column(String(32), nullable=False)
-    old_value: Mapped[str | None] = mapped_column(String(64))
-    value: Mapped[str] = mapped_column(String(64), nullable=False)
+    old_value: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
+    value: Mapped[str] = mapped_column(String(LABEL_LENGTH), nullable=False)
     author_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -216,7 +217,7 @@ class ReplyMacro(IdMixin, CreatedMixin, Base):
 
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
-    topic: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     example_message: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="SET NULL")
