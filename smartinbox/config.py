@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -119,6 +120,22 @@ class Settings(BaseSettings):
         16 * 1024 * 1024,
         ge=1024,
         description="Largest accepted HTTP request body in bytes; larger requests get 413.",
+    )
+    received_at_earliest: datetime = Field(
+        datetime(1990, 1, 1, tzinfo=UTC),
+        description=(
+            "Earliest accepted received_at of a message (API, batch and import); older times "
+            "are refused with a 422 naming the field, and the dashboards' roll-ups skip them."
+        ),
+    )
+    received_at_max_future_s: int = Field(
+        86400,
+        ge=0,
+        le=366 * 86400,
+        description=(
+            "Seconds a message's received_at may lie in the future (clock skew between "
+            "systems); later times are refused with a 422 naming the field."
+        ),
     )
     max_batch: int = Field(
         1000, ge=1, le=10000, description="Most messages accepted by one batch ingest request."
