@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated
 
@@ -18,6 +16,7 @@ from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.inbox.schemas import MessageOut
+from smartinbox.kit import csvout
 from smartinbox.kit.errors import NotFound, ValidationFailed
 from smartinbox.kit.pagination import MAX_PAGE, Page
 from smartinbox.kit.timeutil import utcnow
@@ -159,12 +158,8 @@ def get_messages_behind(
 
 
 def csv_response(name: str, table: charts.Table) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table[0])
-    writer.writerows(table[1])
     return Response(
-        buffer.getvalue(),
+        csvout.to_text(table[0], table[1]),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from smartinbox.db import session_scope
 from smartinbox.inbox import importer, seed, service
 from smartinbox.inbox.schemas import MessageIn
 from smartinbox.inbox.tasks import queue_analysis
+from smartinbox.kit.csvout import CsvWriter
 from smartinbox.worker import configure_queue, enqueue
 
 console = Console()
@@ -160,7 +160,7 @@ def import_command(
         bar.update(task, completed=size)
     if errors_out:
         with errors_out.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = CsvWriter(fh)
             writer.writerow(["line", "error"])
             writer.writerows([p.line, p.message] for p in report.problems)
     if as_json:
