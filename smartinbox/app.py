@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from smartinbox import errors, health
 from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
+from smartinbox.auth.endpoints import router as users_router
 from smartinbox.config import Settings, get_settings
 from smartinbox.deps import UNSAFE_METHODS
 from smartinbox.evaluation.endpoints import harness_router
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     )
     app.state.login_throttle = LoginThrottle(settings.login_max_attempts, settings.login_window_s)
     app.include_router(health.router)
+    app.include_router(users_router)
     app.include_router(inbox_router)
     app.include_router(feedback_router)
     app.include_router(feedback_views)

@@ -8,7 +8,7 @@ from smartinbox.models.analytics import (
     AnalyticsRejection,
     AnalyticsState,
 )
-from smartinbox.models.auth import ApiToken, User
+from smartinbox.models.auth import ApiToken, User, UserSession
 from smartinbox.models.base import Base
 from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
 from smartinbox.models.feedback import (
@@ -70,4 +70,5 @@ __all__ = [
     "TrainingExampleSource",
     "TrainingPrompt",
     "User",
+    "UserSession",
 ]
