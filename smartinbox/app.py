@@ -89,15 +89,23 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     ) -> Response:
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        if write_gate is not None and request.method in UNSAFE_METHODS:
-            async with write_gate.admit() as admitted:
-                if admitted:
-                    response = await call_next(request)
-                else:
-                    busy = Unavailable("the database is busy; retry shortly", retry_after=2)
-                    response = await errors.domain_error(request, busy)
-        else:
-            response = await call_next(request)
+        try:
+            if write_gate is not None and request.method in UNSAFE_METHODS:
+                async with write_gate.admit() as admitted:
+                    if admitted:
+                        response = await call_next(request)
+                    else:
+                        busy = Unavailable("the database is busy; retry shortly", retry_after=2)
+                        response = await errors.domain_error(request, busy)
+            else:
+                response = await call_next(request)
+        except Exception:
+            # A bug: answered here, not by the server's bare 500, so it carries the same
+            # security headers as every other response (and the request id to find the log).
+            log.exception(
+                "unhandled error", extra={"path": request.url.path, "request_id": request_id}
+            )
+            response = errors.internal_error(request, request_id)
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

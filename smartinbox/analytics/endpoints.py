@@ -18,6 +18,7 @@ from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.inbox.schemas import MessageOut
 from smartinbox.kit import csvout
 from smartinbox.kit.errors import NotFound, ValidationFailed
+from smartinbox.kit.ids import Int64Query, row_id
 from smartinbox.kit.pagination import MAX_PAGE, Page
 from smartinbox.kit.timeutil import utcnow
 
@@ -85,12 +86,7 @@ def feedback_period(
 
 
 def _id(value: str | None, field: str) -> int | None:
-    value = _blank(value)
-    if value is None:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValidationFailed(f"{field} must be a positive whole number", field=field)
-    return int(value)
+    return row_id(_blank(value), field)
 
 
 def filters(
@@ -145,7 +141,7 @@ def get_messages_behind(
     metric: str,
     period: Annotated[Period, Depends(insights_period)],
     filters: FiltersDep,
-    value: int | None = None,
+    value: Int64Query = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,

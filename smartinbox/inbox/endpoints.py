@@ -110,7 +110,7 @@ def reply(
 
 @router.post("/{message_id}/corrections", response_model=CorrectionOut, status_code=201)
 def correct(
-    message_id: int, data: CorrectionIn, session: SessionDep, user: CurrentUser
+    message_id: RowId, data: CorrectionIn, session: SessionDep, user: CurrentUser
 ) -> CorrectionOut:
     """Correct the triage's topic or kind; the correction is also a training label."""
     row = corrections.record_correction(session, message_id, data.field, data.value, user)

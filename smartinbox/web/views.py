@@ -164,7 +164,7 @@ def message_page(
 
 @router.post("/messages/{message_id}/corrections")
 def correct_label(
-    message_id: int,
+    message_id: RowId,
     session: SessionDep,
     user: CurrentUser,
     field: Annotated[str, Form()],
