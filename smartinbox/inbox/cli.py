@@ -148,16 +148,23 @@ def import_command(
         disable=as_json,
     ) as bar:
         task = bar.add_task("import", total=size)
-        report = importer.import_file(
-            file,
-            settings,
-            cols,
-            fmt=fmt,
-            channel=channel,
-            analyze=not no_analyze,
-            on_bytes=lambda n: bar.advance(task, n),
-        )
+        try:
+            report = importer.import_file(
+                file,
+                settings,
+                cols,
+                fmt=fmt,
+                channel=channel,
+                analyze=not no_analyze,
+                on_bytes=lambda n: bar.advance(task, n),
+            )
+        except importer.ImportRefused as exc:
+            bar.stop()
+            console.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(1) from exc
         bar.update(task, completed=size)
+    # Nothing imported although the file had rows: a failure for scripts, not a quiet success.
+    failed = report.problems and report.created + report.existing == 0
     if errors_out:
         with errors_out.open("w", newline="", encoding="utf-8") as fh:
             writer = CsvWriter(fh)
@@ -165,6 +172,8 @@ def import_command(
             writer.writerows([p.line, p.message] for p in report.problems)
     if as_json:
         typer.echo(json.dumps(report.to_dict()))
+        if failed:
+            raise typer.Exit(1)
         return
     console.print(
         f"{report.rows} row(s): {report.created} imported, {report.existing} already present, {report.skipped} skipped"
@@ -175,3 +184,6 @@ def import_command(
         console.print(
             f"  … and {len(report.problems) - 20} more (use --errors FILE to list them all)"
         )
+    if failed:
+        console.print("[red]error:[/red] nothing was imported")
+        raise typer.Exit(1)
