@@ -26,6 +26,7 @@ from smartinbox.feedback.endpoints import router as feedback_router
 from smartinbox.feedback.views import router as feedback_views
 from smartinbox.inbox.endpoints import router as inbox_router
 from smartinbox.kit.errors import Unavailable
+from smartinbox.kit.files import private_umask
 from smartinbox.limits import LoginThrottle, WriteGate
 from smartinbox.logging_setup import setup_logging
 from smartinbox.versions.endpoints import router as versions_router
@@ -46,6 +47,7 @@ CSP = (
 def create_app(settings: Settings | None = None, *, embedded_worker: bool = False) -> FastAPI:
     settings = settings or get_settings()
     setup_logging(settings.log_level, settings.log_json)
+    private_umask()  # every file the server and its embedded worker create is 0600 / 0700
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -129,7 +131,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         session_cookie="smartinbox_session",
         max_age=settings.session_max_age_s,
         same_site="lax",
-        https_only=settings.cookie_secure,
+        https_only=settings.resolved_cookie_secure(),
     )
     app.state.login_throttle = LoginThrottle(settings.login_max_attempts, settings.login_window_s)
     app.include_router(health.router)

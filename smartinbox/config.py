@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB_FILE = Path("var") / "smartinbox.db"
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -79,7 +80,7 @@ class Settings(BaseSettings):
         None,
         description=(
             "Key that signs session cookies. Empty: a random key is created once and kept in the "
-            "data folder. Required (and must not be a placeholder) in production."
+            "data folder. Required in production: at least 32 bytes, not a placeholder."
         ),
     )
     login_max_attempts: int = Field(
@@ -91,8 +92,21 @@ class Settings(BaseSettings):
     session_max_age_s: int = Field(
         8 * 3600, ge=60, description="Seconds a UI login session stays valid."
     )
-    cookie_secure: bool = Field(
-        False, description="Send the session cookie over HTTPS only (turn on behind TLS)."
+    cookie_secure: bool | None = Field(
+        None,
+        description=(
+            "Send the session cookie over HTTPS only. Empty: on in production, off otherwise "
+            "(set it to false only for a production test without TLS)."
+        ),
+    )
+    trusted_proxies: str = Field(
+        "",
+        description=(
+            "Comma-separated IP addresses (or CIDR ranges) of reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto headers `smartinbox serve` believes. Empty "
+            "(default): none, so a client cannot pick its own address, e.g. to dodge the login "
+            "throttle. Set it to the proxy's address, e.g. 127.0.0.1 behind a local nginx."
+        ),
     )
     max_body_bytes: int = Field(
         64 * 1024,
@@ -473,8 +487,20 @@ class Settings(BaseSettings):
     def resolved_export_dir(self) -> Path:
         return self.export_dir or self.resolved_data_dir() / "exports"
 
+    def resolved_cookie_secure(self) -> bool:
+        if self.cookie_secure is None:
+            return self.environment == "production"
+        return self.cookie_secure
+
     def resolved_secret_key(self) -> str:
         placeholders = {"", "changeme", "change-me", "secret", "dev"}
+        too_short = len((self.secret_key or "").encode("utf-8")) < MIN_SECRET_BYTES
+        if self.secret_key and self.environment == "production" and too_short:
+            raise ValueError(
+                f"SMARTINBOX_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in "
+                "production (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
         if self.secret_key and self.secret_key.lower() not in placeholders:
             return self.secret_key
         if self.environment == "production":

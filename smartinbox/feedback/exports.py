@@ -8,7 +8,6 @@ into place only when complete and valid: a reader never sees half a file.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
-from smartinbox.feedback.jsonl import ValidationReport, chat_record
+from smartinbox.feedback.jsonl import ValidationReport, chat_record, json_line
 from smartinbox.feedback.schemas import ReplayFilters
 from smartinbox.kit.csvout import CsvWriter
 from smartinbox.kit.errors import StorageFailed, ValidationFailed
@@ -178,7 +177,7 @@ def write_jsonl(
         for row in rows:
             record = chat_record(system, row["prompt"], row["completion"])
             if validation.check(record):
-                target.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                target.handle.write(json_line(record))
                 report.rows += 1
         report.validation = validation.to_dict()
         if not validation.ok:
