@@ -67,7 +67,6 @@ def test_dashboards_keep_answering_with_bad_rows_already_stored(
     for path in ("/api/insights", "/api/feedback/analytics"):
         r = client.get(path, params=period, headers=agent.headers)
         assert r.status_code == 200, r.text
-    assert client.get("/api/insights", params=period, headers=agent.headers).json()
     for page in ("/insights", "/feedback/analytics"):
         r = client.get(page, params=period, headers={**agent.headers, "accept": "text/html"})
-        assert r.status_code in (200, 303), r.text
+        assert r.status_code == 200, r.text
