@@ -25,8 +25,6 @@ def cell(value: Any) -> str:
     """One value as CSV text: None is empty, times ISO 8601, formula-like text neutralised."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return str(value).lower()
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, datetime | date):
