@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from smartinbox.models import ApiToken, User, UserSession
@@ -64,3 +64,13 @@ def end_sessions(session: Session, user_id: int, when: datetime) -> int:
         .values(ended_at=when)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge_sessions(session: Session, user_id: int, now: datetime) -> None:
+    """Forget a user's ended and expired sessions (run at each login, so the table stays small)."""
+    session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user_id,
+            or_(UserSession.ended_at.is_not(None), UserSession.expires_at <= now),
+        )
+    )

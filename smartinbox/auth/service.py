@@ -127,6 +127,7 @@ def revoke_token(session: Session, prefix: str) -> ApiToken:
 
 def start_session(session: Session, user: User, max_age_s: int) -> tuple[UserSession, str]:
     """A new login session; returns the row and the raw id that goes into the cookie."""
+    repo.purge_sessions(session, user.id, utcnow())
     raw = new_token()
     row = UserSession(
         user_id=user.id,

@@ -124,3 +124,14 @@ def test_token_lifetime_must_be_sane(env: Env, agent: Actor, days: str) -> None:
     )
     assert result.exit_code != 0
     assert "expires_in_days" in result.output
+
+
+def test_a_new_login_forgets_the_users_ended_sessions(
+    env: Env, client: TestClient, agent: Actor
+) -> None:
+    csrf = _login(client, agent)
+    client.post("/logout", headers={"X-CSRF-Token": csrf}, follow_redirects=False)
+    _login(client, agent)
+    with env.session() as s:
+        rows = s.scalars(select(UserSession)).all()
+        assert [r.ended_at for r in rows] == [None]
