@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from smartinbox import errors, health
 from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
+from smartinbox.auth.endpoints import router as users_router
 from smartinbox.config import Settings, get_settings
 from smartinbox.conversations.endpoints import router as conversations_router
 from smartinbox.conversations.views import router as conversations_views
@@ -27,6 +28,7 @@ from smartinbox.feedback.endpoints import router as feedback_router
 from smartinbox.feedback.views import router as feedback_views
 from smartinbox.inbox.endpoints import router as inbox_router
 from smartinbox.kit.errors import Unavailable
+from smartinbox.kit.files import private_umask
 from smartinbox.limits import LoginThrottle, WriteGate
 from smartinbox.logging_setup import setup_logging
 from smartinbox.versions.endpoints import router as versions_router
@@ -48,6 +50,7 @@ CSP = (
 def create_app(settings: Settings | None = None, *, embedded_worker: bool = False) -> FastAPI:
     settings = settings or get_settings()
     setup_logging(settings.log_level, settings.log_json)
+    private_umask()  # every file the server and its embedded worker create is 0600 / 0700
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,15 +97,23 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     ) -> Response:
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        if write_gate is not None and request.method in UNSAFE_METHODS:
-            async with write_gate.admit() as admitted:
-                if admitted:
-                    response = await call_next(request)
-                else:
-                    busy = Unavailable("the database is busy; retry shortly", retry_after=2)
-                    response = await errors.domain_error(request, busy)
-        else:
-            response = await call_next(request)
+        try:
+            if write_gate is not None and request.method in UNSAFE_METHODS:
+                async with write_gate.admit() as admitted:
+                    if admitted:
+                        response = await call_next(request)
+                    else:
+                        busy = Unavailable("the database is busy; retry shortly", retry_after=2)
+                        response = await errors.domain_error(request, busy)
+            else:
+                response = await call_next(request)
+        except Exception:
+            # A bug: answered here, not by the server's bare 500, so it carries the same
+            # security headers as every other response (and the request id to find the log).
+            log.exception(
+                "unhandled error", extra={"path": request.url.path, "request_id": request_id}
+            )
+            response = errors.internal_error(request, request_id)
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -126,10 +137,11 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
         session_cookie="smartinbox_session",
         max_age=settings.session_max_age_s,
         same_site="lax",
-        https_only=settings.cookie_secure,
+        https_only=settings.resolved_cookie_secure(),
     )
     app.state.login_throttle = LoginThrottle(settings.login_max_attempts, settings.login_window_s)
     app.include_router(health.router)
+    app.include_router(users_router)
     app.include_router(inbox_router)
     app.include_router(conversations_router)
     app.include_router(conversations_views)

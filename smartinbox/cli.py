@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +15,7 @@ from smartinbox.config import Settings, get_settings
 from smartinbox.evaluation.cli import eval_judge, harness_app, stress_test
 from smartinbox.feedback.cli import export_app, retrain_command
 from smartinbox.inbox.cli import import_command, seed_command
+from smartinbox.kit.files import private_umask
 from smartinbox.versions.cli import versions_app
 
 app = typer.Typer(help="SmartInbox: an AI-augmented support inbox.", no_args_is_help=True)
@@ -104,9 +105,20 @@ def serve(
         create_app(settings, embedded_worker=not no_worker),
         host=host,
         port=port,
-        log_config=None,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_s),
+        **server_options(settings),
     )
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options from the settings. Proxy headers are believed only from
+    `trusted_proxies`: uvicorn's own default trusts X-Forwarded-For from 127.0.0.1."""
+    trusted = ",".join(p.strip() for p in settings.trusted_proxies.split(",") if p.strip())
+    return {
+        "log_config": None,
+        "timeout_graceful_shutdown": int(settings.shutdown_grace_s),
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or "",
+    }
 
 
 @app.command()
@@ -164,6 +176,7 @@ def show_config(
 
 
 def main() -> None:
+    private_umask()  # the database, queue, exports and models it creates are 0600 / 0700
     app()
 
 

@@ -45,6 +45,9 @@ ADMIN_ONLY = {
     ("POST", "/versions/1/edit"),
     ("POST", "/versions/rollback"),
     ("POST", "/api/stress-tests"),  # runs both versions over up to thousands of messages
+    ("POST", "/api/users/1/sign-out"),
+    ("POST", "/api/users/1/deactivate"),
+    ("POST", "/api/users/1/activate"),
 }
 # Agents may see which assistant versions exist and how they compare; only admins change them.
 AGENT_READABLE = {
@@ -118,6 +121,9 @@ def test_authorization_matrix(env: Env, app, client: TestClient) -> None:  # typ
             "admin": _call(client, method, path, admin.headers),
         }
         seen[f"{method} {path}"] = row
+        if path.endswith("/deactivate"):  # user 1 is the agent: let it act on the next routes
+            with env.session() as s:
+                auth_service.set_active(s, auth_service.user_by_id(s, 1), True)
         for who in ("none", "expired", "revoked"):
             if row[who] != 401:
                 problems.append(f"{method} {path} as {who}: {row[who]} (want 401)")

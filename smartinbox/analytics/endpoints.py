@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated
 
@@ -18,7 +16,9 @@ from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.inbox.schemas import MessageOut
+from smartinbox.kit import csvout
 from smartinbox.kit.errors import NotFound, ValidationFailed
+from smartinbox.kit.ids import Int64Query, row_id
 from smartinbox.kit.pagination import MAX_PAGE, Page
 from smartinbox.kit.timeutil import utcnow
 
@@ -86,12 +86,7 @@ def feedback_period(
 
 
 def _id(value: str | None, field: str) -> int | None:
-    value = _blank(value)
-    if value is None:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValidationFailed(f"{field} must be a positive whole number", field=field)
-    return int(value)
+    return row_id(_blank(value), field)
 
 
 def filters(
@@ -146,7 +141,7 @@ def get_messages_behind(
     metric: str,
     period: Annotated[Period, Depends(insights_period)],
     filters: FiltersDep,
-    value: int | None = None,
+    value: Int64Query = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -159,12 +154,8 @@ def get_messages_behind(
 
 
 def csv_response(name: str, table: charts.Table) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table[0])
-    writer.writerows(table[1])
     return Response(
-        buffer.getvalue(),
+        csvout.to_text(table[0], table[1]),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

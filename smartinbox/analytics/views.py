@@ -14,6 +14,7 @@ from smartinbox.analytics.endpoints import FiltersDep, Fresh, feedback_period, i
 from smartinbox.analytics.periods import PERIOD_LABELS, Period
 from smartinbox.analytics.schemas import Filters, NegativeMessage
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
+from smartinbox.kit.ids import Int64Query
 from smartinbox.kit.pagination import MAX_PAGE
 from smartinbox.web.views import render
 
@@ -108,7 +109,7 @@ def messages_page(
     metric: str,
     period: Annotated[Period, Depends(insights_period)],
     filters: FiltersDep,
-    value: int | None = None,
+    value: Int64Query = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:

@@ -68,6 +68,41 @@ def set_password(
         _fail(exc)
 
 
+def _set_active(email: str, active: bool) -> None:
+    try:
+        with session_scope() as session:
+            user = service.user_by_email(session, email)
+            service.set_active(session, user, active)
+            state = "activated" if active else "deactivated (sessions ended, tokens refused)"
+            console.print(f"{user.email} {state}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@users_app.command("deactivate")
+def deactivate_user(email: str) -> None:
+    """Deactivate a user: ends their UI sessions; they cannot log in or use API tokens."""
+    _set_active(email, False)
+
+
+@users_app.command("activate")
+def activate_user(email: str) -> None:
+    """Allow a deactivated user to log in and use API tokens again."""
+    _set_active(email, True)
+
+
+@users_app.command("sign-out")
+def sign_out_user(email: str) -> None:
+    """End every UI session of a user at once ("sign out everywhere")."""
+    try:
+        with session_scope() as session:
+            user = service.user_by_email(session, email)
+            ended = service.sign_out_everywhere(session, user)
+            console.print(f"ended {ended} session(s) of {user.email}")
+    except DomainError as exc:
+        _fail(exc)
+
+
 @users_app.command("list")
 def list_users() -> None:
     with session_scope() as session:
@@ -87,7 +122,10 @@ def list_users() -> None:
 def create_token(
     email: str,
     name: Annotated[str, typer.Option(help="What the token is for.")] = "",
-    expires_in_days: Annotated[int | None, typer.Option(help="Expire after N days.")] = None,
+    expires_in_days: Annotated[
+        int | None,
+        typer.Option(help=f"Expire after N days (1 to {service.MAX_TOKEN_DAYS}); omit: never."),
+    ] = None,
 ) -> None:
     """Create an API token; it is printed once, as the last word of the output."""
     try:

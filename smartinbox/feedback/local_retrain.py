@@ -22,6 +22,7 @@ from smartinbox.ai.engine import Engine, MemoryItem, VectorCache, use_vector_cac
 from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
 from smartinbox.feedback import team_heads
+from smartinbox.feedback.jsonl import json_line
 from smartinbox.feedback.training import is_junk
 
 Progress = Callable[[str, float], None]
@@ -58,7 +59,7 @@ def write_memory(items: Iterator[MemoryItem], path: Path) -> int:
         for item in items:
             row = {"message": item.message, "reply": item.reply, "source": item.source,
                    "ref_id": item.ref_id, "topic": item.topic}  # fmt: skip
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(json_line(row))
             count += 1
         fh.flush()
         os.fsync(fh.fileno())

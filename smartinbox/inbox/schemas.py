@@ -87,6 +87,8 @@ class MessageIn(BaseModel):
     def _external_id(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        if "\x00" in value:
+            raise ValueError("must not contain NUL (\\u0000) characters")
         return value.strip()
 
 

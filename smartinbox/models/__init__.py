@@ -8,7 +8,7 @@ from smartinbox.models.analytics import (
     AnalyticsRejection,
     AnalyticsState,
 )
-from smartinbox.models.auth import ApiToken, User
+from smartinbox.models.auth import ApiToken, User, UserSession
 from smartinbox.models.base import Base
 from smartinbox.models.conversations import Conversation, ConversationEvent, ConversationNote
 from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
@@ -74,4 +74,5 @@ __all__ = [
     "TrainingExampleSource",
     "TrainingPrompt",
     "User",
+    "UserSession",
 ]
