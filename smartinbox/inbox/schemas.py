@@ -114,6 +114,9 @@ class SuggestionOut(BaseModel):
     prompt_version: str | None
     latency_ms: float
     created_at: datetime
+    review_note: str | None = Field(
+        None, description="Set when the suggestion repeats a reply nobody has reviewed yet."
+    )
 
 
 class AgentReplyOut(BaseModel):

@@ -30,6 +30,7 @@ from smartinbox.models.inbox import (
     MessageEvent,
     ReplyMacro,
 )
+from smartinbox.models.memory import MemoryReview, MemoryStamp
 from smartinbox.models.versions import (
     AssistantVersion,
     FineTuneJob,
@@ -59,6 +60,8 @@ __all__ = [
     "HarnessCase",
     "HarnessRun",
     "LabelCorrection",
+    "MemoryReview",
+    "MemoryStamp",
     "MemoryVector",
     "MemoryVectorSet",
     "Message",

@@ -147,6 +147,8 @@ class AIReply(IdMixin, CreatedMixin, Base):
     prompt_version: Mapped[str | None] = mapped_column(String(64))
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # Shown beside a suggestion built from a remembered reply nobody has reviewed yet.
+    review_note: Mapped[str | None] = mapped_column(String(300))
 
 
 class AgentReply(IdMixin, CreatedMixin, Base):
