@@ -119,10 +119,11 @@ class Judge:
             comments.append(
                 f"Mentions numbers the customer never gave: {', '.join(sorted(invented))}."
             )
+        # An invented order number is counted above, not again as a figure.
         leaked = [
             d
             for d in foreign_details(text, message + "\n" + (reference or ""))
-            if d not in invented
+            if not any(d.upper() in number for number in invented)
         ]
         if leaked:
             score -= 0.4

@@ -76,11 +76,13 @@ def stamp(session: Session) -> int:
 
 
 def bump_stamp(session: Session) -> int:
-    row = session.get(MemoryStamp, 1)
-    if row is None:
-        row = MemoryStamp(id=1, version=0)
-        session.add(row)
-    row.version += 1
-    row.updated_at = utcnow()
+    """One atomic increment (the migration creates the row; an emptied table gets it back)."""
+    bumped = session.execute(
+        update(MemoryStamp)
+        .where(MemoryStamp.id == 1)
+        .values(version=MemoryStamp.version + 1, updated_at=utcnow())
+    )
+    if not getattr(bumped, "rowcount", 0):
+        session.add(MemoryStamp(id=1, version=1, updated_at=utcnow()))
     session.flush()
-    return row.version
+    return stamp(session)

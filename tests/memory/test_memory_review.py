@@ -92,11 +92,15 @@ def test_an_unreviewed_reply_stays_below_the_threshold_until_a_second_agent_appr
 ) -> None:
     threshold = env.settings.auto_snooze_threshold
     learned = _teach(client, agent, "u-1", PAYPAL, PAYPAL_REPLY)
-    before = ingest(client, agent, "u-2", PAYPAL_AGAIN)["suggestion"]
+    shown = ingest(client, agent, "u-2", PAYPAL_AGAIN)
+    before = shown["suggestion"]
     assert before["text"] == PAYPAL_REPLY
     assert before["confidence"] < threshold and before["snoozed"]
     note = "Learned from one reply by agent, unreviewed."
     assert before["review_note"] == note and note in before["snooze_reason"]
+    page = client.get(f"/messages/{shown['id']}", headers=agent.headers).text
+    assert 'id="review-note"' in page and note in page
+    assert '<textarea name="text" rows="8" required></textarea>' in page  # not pre-filled
 
     review_id = _review(env, learned).id
     own = client.post(f"/api/memory/{review_id}/approve", headers=agent.headers)
@@ -178,3 +182,21 @@ def test_admin_removes_and_edits_and_every_worker_and_export_follows(
     assert shown.exit_code == 0 and "[removed]" in shown.stdout
     missing = runner.invoke(cli, ["memory", "show", "999999"])
     assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_review_page_for_admins(
+    sqlite_env: Env, client: TestClient, agent: Actor, admin: Actor
+) -> None:
+    held = _teach(client, agent, "w-1", QUESTION, POISON)
+    review_id = _review(sqlite_env, held).id
+    assert client.get("/memory", headers=agent.headers).status_code == 403
+    page = client.get("/memory?status=held", headers=admin.headers)
+    assert page.status_code == 200
+    assert 'href="/memory"' in page.text and f'id="memory-{review_id}"' in page.text
+    assert "evil-reset.example" in page.text and "<script" not in POISON
+    removed = client.post(f"/memory/{review_id}/remove", headers=admin.headers,
+                          follow_redirects=False)  # fmt: skip
+    assert removed.status_code == 303
+    assert _review(sqlite_env, held).status == "removed"
+    assert f'id="memory-{review_id}"' not in client.get("/memory?status=held",
+                                                         headers=admin.headers).text  # fmt: skip

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from smartinbox.models.base import UTCDateTime
+from smartinbox.models.base import UTCDateTime, utcnow
 
 revision: str = "0008"
 down_revision: str | None = "0006"
@@ -68,6 +68,13 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_memory_stamp")),
     )
+    stamp = sa.table(
+        "memory_stamp",
+        sa.column("id", sa.Integer()),
+        sa.column("version", sa.Integer()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    op.bulk_insert(stamp, [{"id": 1, "version": 0, "updated_at": utcnow()}])
     with op.batch_alter_table("ai_replies", schema=None) as batch_op:
         batch_op.add_column(sa.Column("review_note", sa.String(length=300), nullable=True))
 
