@@ -45,6 +45,14 @@ ADMIN_ONLY = {
     ("POST", "/versions/1/edit"),
     ("POST", "/versions/rollback"),
     ("POST", "/api/stress-tests"),  # runs both versions over up to thousands of messages
+    # The reply memory: any agent may read it and approve another agent's reply; only admins
+    # edit or remove a reply or use the review page.
+    ("PUT", "/api/memory/1"),
+    ("DELETE", "/api/memory/1"),
+    ("GET", "/memory"),
+    ("POST", "/memory/1/approve"),
+    ("POST", "/memory/1/edit"),
+    ("POST", "/memory/1/remove"),
 }
 # Agents may see which assistant versions exist and how they compare; only admins change them.
 AGENT_READABLE = {
