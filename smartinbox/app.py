@@ -31,6 +31,8 @@ from smartinbox.kit.errors import Unavailable
 from smartinbox.kit.files import private_umask
 from smartinbox.limits import LoginThrottle, WriteGate
 from smartinbox.logging_setup import setup_logging
+from smartinbox.memory.endpoints import router as memory_router
+from smartinbox.memory.views import router as memory_views
 from smartinbox.versions.endpoints import router as versions_router
 from smartinbox.versions.views import router as versions_views
 from smartinbox.web import filters as web_filters
@@ -153,6 +155,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(versions_views)
     app.include_router(evaluation_router)
     app.include_router(harness_router)
+    app.include_router(memory_router)
+    app.include_router(memory_views)
     app.include_router(web_router)
     app.include_router(apidocs_router)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")

@@ -16,6 +16,7 @@ from smartinbox.evaluation.cli import eval_judge, harness_app, stress_test
 from smartinbox.feedback.cli import export_app, retrain_command
 from smartinbox.inbox.cli import import_command, seed_command
 from smartinbox.kit.files import private_umask
+from smartinbox.memory.cli import memory_app
 from smartinbox.versions.cli import versions_app
 
 app = typer.Typer(help="SmartInbox: an AI-augmented support inbox.", no_args_is_help=True)
@@ -29,6 +30,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(export_app, name="export")
 app.add_typer(versions_app, name="versions")
+app.add_typer(memory_app, name="memory")
 app.add_typer(analytics_app, name="analytics")
 eval_app.command("judge")(eval_judge)
 app.add_typer(eval_app, name="eval")

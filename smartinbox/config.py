@@ -521,6 +521,15 @@ class Settings(BaseSettings):
     gate_on_retrain: bool = Field(
         True, description="Run the promotion gate automatically after each local retraining run."
     )
+    allowed_reply_domains: str = Field(
+        "",
+        description=(
+            "Reply memory: comma-separated domains (subdomains included) that links and e-mail "
+            "addresses in a remembered reply may point to; a reply with any other link or "
+            "address is held for an admin's review and never suggested. Empty: every link or "
+            "address is held."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod

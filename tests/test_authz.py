@@ -48,6 +48,14 @@ ADMIN_ONLY = {
     ("POST", "/api/users/1/sign-out"),
     ("POST", "/api/users/1/deactivate"),
     ("POST", "/api/users/1/activate"),
+    # The reply memory: any agent may read it and approve another agent's reply; only admins
+    # edit or remove a reply or use the review page.
+    ("PUT", "/api/memory/1"),
+    ("DELETE", "/api/memory/1"),
+    ("GET", "/memory"),
+    ("POST", "/memory/1/approve"),
+    ("POST", "/memory/1/edit"),
+    ("POST", "/memory/1/remove"),
 }
 # Agents may see which assistant versions exist and how they compare; only admins change them.
 AGENT_READABLE = {

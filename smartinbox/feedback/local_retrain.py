@@ -121,9 +121,11 @@ def load_candidate(
     artifacts: dict[str, Any],
     embedder: MiniLMEmbedder | None = None,
     vector_cache: VectorCache | None = None,
+    screen: Callable[[list[MemoryItem]], list[MemoryItem]] | None = None,
 ) -> Engine:
     """The engine of a local version: its models plus its rebuilt reply memory (vectors read
-    from `vector_cache` where it has them)."""
+    from `vector_cache` where it has them), each batch passed through `screen` (the memory
+    review's overrides) when given."""
     from smartinbox.ai.training import load_local_engine
 
     engine: Engine = load_local_engine(Path(artifacts["models_dir"]), embedder=embedder)
@@ -132,8 +134,8 @@ def load_candidate(
     for item in read_memory(Path(artifacts["reply_memory"])):
         batch.append(item)
         if len(batch) >= REMEMBER_BATCH:
-            engine.remember(batch)
+            engine.remember(screen(batch) if screen else batch)
             batch = []
     if batch:
-        engine.remember(batch)
+        engine.remember(screen(batch) if screen else batch)
     return engine

@@ -25,6 +25,7 @@ from smartinbox.feedback.training import (
 )
 from smartinbox.kit.errors import Conflict, NotFound, ValidationFailed
 from smartinbox.kit.text import html_to_text, strip_control
+from smartinbox.memory import service as memory_review
 from smartinbox.models import (
     Feedback,
     FeedbackReplayLog,
@@ -148,6 +149,14 @@ def capture_message(session: Session, settings: Settings, message_id: int) -> Ca
                     text, candidate.completion, "agent_reply", f"message:{message_id}", replay.topic
                 )
             )
+    # The memory review: who the reply was learned from, and whether it may be suggested.
+    author_id = agent.author_id if agent is not None else (rating.author_id if rating else None)
+    author = session.get(User, author_id) if author_id else None
+    memory = memory_review.register(session, settings, memory, author)
+    used = (agent is not None and agent.usage == "unchanged") or bool(rating and rating.useful)
+    for user_id in {agent.author_id if agent else None, rating.author_id if rating else None}:
+        if used and user_id:
+            memory_review.approved_by_use(session, ai_reply.evidence, user_id)
     return Capture(replay, example, memory)
 
 

@@ -142,6 +142,9 @@ class SuggestionOut(BaseModel):
         description="Earlier turns of the conversation the assistant read ('message:12', "
         "'reply:3').",
     )
+    review_note: str | None = Field(
+        None, description="Set when the suggestion repeats a reply nobody has reviewed yet."
+    )
 
 
 class AgentReplyOut(BaseModel):

@@ -31,6 +31,7 @@ from smartinbox.models.inbox import (
     MessageEvent,
     ReplyMacro,
 )
+from smartinbox.models.memory import MemoryReview, MemoryStamp
 from smartinbox.models.versions import (
     AssistantVersion,
     FineTuneJob,
@@ -63,6 +64,8 @@ __all__ = [
     "HarnessCase",
     "HarnessRun",
     "LabelCorrection",
+    "MemoryReview",
+    "MemoryStamp",
     "MemoryVector",
     "MemoryVectorSet",
     "Message",

@@ -154,6 +154,8 @@ class AIReply(IdMixin, CreatedMixin, Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     # The earlier turns of the conversation the engine was given ("message:12", "reply:3").
     context_refs: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    # Shown beside a suggestion built from a remembered reply nobody has reviewed yet.
+    review_note: Mapped[str | None] = mapped_column(String(300))
 
 
 class AgentReply(IdMixin, CreatedMixin, Base):
