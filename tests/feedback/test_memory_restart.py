@@ -97,7 +97,7 @@ def test_a_replayed_reply_keeps_the_topic_an_agent_corrected(env: Env, agent: Ac
     with TestClient(create_app(env.settings)) as client:
         m = ingest(client, agent, "t-1", QUESTION)
         r = client.post(f"/api/messages/{m['id']}/corrections",
-                        json={"field": "topic", "value": "paypal-payments"},
+                        json={"field": "topic", "value": "paypal-payments", "new_topic": True},
                         headers=agent.headers)  # fmt: skip
         assert r.status_code == 201, r.text
         rate(client, agent, m["id"], useful=False)

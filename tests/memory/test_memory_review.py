@@ -100,7 +100,7 @@ def test_an_unreviewed_reply_stays_below_the_threshold_until_a_second_agent_appr
     assert before["review_note"] == note and note in before["snooze_reason"]
     page = client.get(f"/messages/{shown['id']}", headers=agent.headers).text
     assert 'id="review-note"' in page and note in page
-    assert '<textarea name="text" rows="8" required></textarea>' in page  # not pre-filled
+    assert 'rows="8" required aria-label="Reply"></textarea>' in page  # not pre-filled
 
     review_id = _review(env, learned).id
     own = client.post(f"/api/memory/{review_id}/approve", headers=agent.headers)
