@@ -13,6 +13,14 @@ from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
+class HistoryTurn:
+    """One earlier turn of the conversation a message belongs to."""
+
+    role: str  # customer | agent
+    text: str
+
+
+@dataclass(frozen=True)
 class MessageInput:
     """What the engine sees of a customer message (plain text; HTML already reduced)."""
 
@@ -20,6 +28,8 @@ class MessageInput:
     subject: str = ""
     customer_name: str | None = None
     message_id: int | None = None
+    # The conversation before this message, oldest first (empty for a first message).
+    history: tuple[HistoryTurn, ...] = ()
 
     @property
     def text(self) -> str:
@@ -71,6 +81,9 @@ class Suggestion:
     prompt_version: str | None = None
     latency_ms: float = 0.0
     note: str | None = None  # e.g. why a generated reply was replaced by the best evidence
+    # Nothing stored fits: `text` is the closest evidence's reply, shown as such, not a
+    # suggestion to send ("no confident suggestion"), and `note` says why.
+    abstained: bool = False
 
 
 @dataclass
