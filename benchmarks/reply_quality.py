@@ -281,28 +281,63 @@ def _best_in_memory(engine: Any, train: Sequence[Pair], real: np.ndarray[Any, An
     }
 
 
-def calibrated_ece(dev: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
-    """A calibration fitted on the dev replay alone, measured on the test split."""
-    from smartinbox.ai.calibration import enough_outcomes, fit_calibration
+def replay_calibration(
+    engine: Any, train: Sequence[Pair], test: dict[str, Any], limit: int, target: float
+) -> dict[str, Any]:
+    """A calibration fitted on a replay of the training pairs alone (smartinbox/ai/
+    reply_replay.py: 3 folds by conversation), and the auto-snooze threshold for `target`
+    precision chosen on that replay; both measured on the test split."""
+    from smartinbox.ai.engine import HistoryTurn
     from smartinbox.ai.metrics import reliability
+    from smartinbox.ai.reply_replay import (
+        ReplayPair,
+        fit_from_replay,
+        replay,
+        snooze_threshold_for_precision,
+    )
 
-    if not enough_outcomes(dev["_accepted"]):
-        return {"skipped": "too few accepted and rejected dev outcomes"}
-    curve = fit_calibration(dev["_confidence"], dev["_accepted"])
-    calibrated = [curve.apply(c) for c in test["_confidence"]]
-    return {
-        "method": curve.method,
-        "fitted_on_dev_outcomes": curve.outcomes,
+    started = time.perf_counter()
+    pairs = [
+        ReplayPair(p.key, p.message, p.reply, tuple(HistoryTurn(r, t) for r, t in p.history))
+        for p in train
+    ]
+    outcomes = replay(engine, pairs, limit=limit)
+    curve = fit_from_replay(outcomes)
+    out: dict[str, Any] = {
+        "replayed_pairs": len(outcomes.accepted),
+        "replay_acceptance": round(sum(outcomes.accepted) / max(1, len(outcomes.accepted)), 4),
         "test_ece_before": reliability(test["_confidence"], test["_accepted"])["ece"],
-        "test_ece_after": reliability(calibrated, test["_accepted"])["ece"],
     }
+    if curve is None:
+        out["skipped"] = "too few accepted and rejected replay outcomes"
+        return out
+    calibrated = [curve.apply(c) for c in test["_confidence"]]
+    out["method"] = curve.method
+    out["test_ece_after"] = reliability(calibrated, test["_accepted"])["ece"]
+    choice = snooze_threshold_for_precision(
+        [curve.apply(c) for c in outcomes.confidence], outcomes.accepted, target
+    )
+    out["auto_snooze"] = {"chosen_on_replay": choice}
+    if choice["threshold"] is not None:
+        kept = [
+            a
+            for c, a in zip(calibrated, test["_accepted"], strict=True)
+            if c >= choice["threshold"]
+        ]
+        out["auto_snooze"]["test"] = {
+            "kept": len(kept),
+            "kept_share": round(len(kept) / len(calibrated), 4),
+            "precision": round(sum(kept) / len(kept), 4) if kept else None,
+        }
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
 
 
 def template_corpus(templates: Sequence[str], seed: int = 0) -> dict[str, Any]:
     """Every template filled twice: with no values, and from a generated message that gives
     an order number and an amount."""
     from smartinbox.ai.placeholders import extract_entities, fill_placeholders
-    from smartinbox.ai.reply_checks import grammar_problems
+    from smartinbox.ai.reply_checks import grammar_problems, without_requests_for_given
 
     rnd = random.Random(seed)
     failures, braces, checked = 0, 0, 0
@@ -314,7 +349,8 @@ def template_corpus(templates: Sequence[str], seed: int = 0) -> dict[str, Any]:
             f"Invoice {GENERATED_VALUES['invoice']} looks wrong.",
         ])  # fmt: skip
         for entities in ({}, extract_entities(message)):
-            text = fill_placeholders(template, entities).text
+            # As the engine writes a suggestion: filled, without asking for a value given.
+            text = without_requests_for_given(fill_placeholders(template, entities).text, message)
             problems = grammar_problems(text, message if entities else "")
             checked += 1
             braces += int("{" in text or "}" in text)
@@ -325,7 +361,9 @@ def template_corpus(templates: Sequence[str], seed: int = 0) -> dict[str, Any]:
     return {"fills": checked, "grammar_failures": failures, "braces": braces, "examples": examples}
 
 
-def run_dataset(engine: Any, splits: dict[str, list[Pair]], bitext: bool) -> dict[str, Any]:
+def run_dataset(
+    engine: Any, splits: dict[str, list[Pair]], bitext: bool, replay_limit: int, target: float
+) -> dict[str, Any]:
     started = time.perf_counter()
     fill_memory(engine, splits["train"], bitext)
     approved = approved_values(splits["train"])
@@ -336,7 +374,9 @@ def run_dataset(engine: Any, splits: dict[str, list[Pair]], bitext: bool) -> dic
         "memory_entries": len(engine.memory),
         "dev": dev,
         "test": test,
-        "calibration_fitted_on_dev": calibrated_ece(dev, test),
+        "calibration_fitted_on_train_replay": replay_calibration(
+            engine, splits["train"], test, replay_limit, target
+        ),
         "template_corpus": template_corpus(shipped_templates(engine)),
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -370,11 +410,13 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=None)
     parser.add_argument("--models", type=Path, default=None)
     parser.add_argument("--only", choices=["cucom", "bitext"], default=None)
+    parser.add_argument("--target-precision", type=float, default=0.8)
     args = parser.parse_args()
     from smartinbox.config import get_settings
 
     models = args.models or get_settings().resolved_models_dir()
     conversations = args.conversations or (250 if args.quick else 1000)
+    replay_limit = 600 if args.quick else 1500
     engine = load_engine(models)
     shipped = template_corpus(shipped_templates(engine))
     result: dict[str, Any] = {
@@ -390,10 +432,14 @@ def main() -> None:
         "shipped_memory_templates": shipped,
     }
     if args.only in (None, "cucom"):
-        result["cucom"] = run_dataset(engine, cucom_pairs(conversations), bitext=False)
+        result["cucom"] = run_dataset(
+            engine, cucom_pairs(conversations), False, replay_limit, args.target_precision
+        )
     if args.only in (None, "bitext"):
         engine = load_engine(models)
-        result["bitext"] = run_dataset(engine, bitext_pairs(4 if args.quick else 1), bitext=True)
+        result["bitext"] = run_dataset(
+            engine, bitext_pairs(4 if args.quick else 1), True, replay_limit, args.target_precision
+        )
     write_result("reply_quality" + ("_quick" if args.quick else ""), result)
     print(table(result))
 

@@ -27,16 +27,24 @@ _BRACE = re.compile(r"[{}]")
 _DOUBLED = re.compile(r"\b(?P<p>[a-z']+(?:\s+[a-z']+){0,4})\s*,?\s+(?P=p)\b", re.IGNORECASE)
 # Words that may legitimately repeat ("very very", "had had").
 _REPEATABLE = {"very", "had", "that", "so", "bye", "no", "really"}
+# An article, at most one modifier, then a possessive: "the specific your order", "a dedicated
+# our support line", "the ID your order". (A noun in between can be right: "tell the person
+# your name", so only modifiers count.)
 _DANGLING = re.compile(
-    r"\b(?P<det>the|a|an)\s+(?:(?!of\b|to\b|in\b|on\b|for\b|with\b|at\b|from\b|by\b|and\b|or\b)"
-    r"[a-z-]+\s+)?(?P<pos>your|our|my|their|his|her)\b",
+    r"\b(?P<det>the|a|an)\s+(?:(?:specific|particular|exact|relevant|dedicated|respective|"
+    r"corresponding|appropriate|selected|number|no\.?|id|code|reference)\s+)?"
+    r"(?P<pos>(?-i:your|our|my|their|his|her))\b",
     re.IGNORECASE,
 )
 _MISSING_PREPOSITION = re.compile(r"\bavailable\s+(?:our|your)\b", re.IGNORECASE)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?:])\s+|\n+")
 _WORD = re.compile(r"[a-z']+", re.IGNORECASE)
 _REPEAT_NGRAM = 4
-_STOP_NGRAM = {"a", "an", "the", "to", "of", "and", "or", "in", "on", "for", "is", "it", "be"}
+_STOP_NGRAM = {
+    "a", "an", "the", "to", "of", "and", "or", "in", "on", "for", "is", "it", "be", "if", "you",
+    "your", "our", "we", "i", "me", "us", "have", "has", "any", "can", "will", "please", "with",
+    "this", "that", "are", "do", "not", "at", "by", "as", "so", "my", "where", "when", "which",
+}  # fmt: skip
 _REQUEST = (
     r"(?:please|kindly|could you|can you|would you|may i (?:have|ask)|i (?:will |would )?need)"
     r"\s+(?:[a-z']+\s+){0,3}?(?:provide|share|confirm|send|give|tell|let (?:me|us) know)\b"
@@ -59,7 +67,9 @@ def grammar_problems(reply: str, message: str = "") -> list[str]:
         problems.append("brace")
     for match in _DOUBLED.finditer(reply):
         phrase = match.group("p").lower()
-        if " " in phrase or (phrase not in _REPEATABLE and len(phrase) > 1):
+        # One word twice is a slip only without a comma between ("the the", not "for you, you").
+        single = phrase not in _REPEATABLE and len(phrase) > 1 and "," not in match.group(0)
+        if " " in phrase or single:
             problems.append(f"doubled phrase: {match.group(0)!r}")
             break
     for match in _DANGLING.finditer(reply):
@@ -102,7 +112,7 @@ def _repeated_ngram(sentence: str) -> str | None:
 _NUMBER = re.compile(r"(?<![\w.])\d(?:[\d,./:-]*\d)?(?![\w])")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _GREETED = re.compile(
-    r"\b(?:hi|hello|dear|hey|thanks|thank you),?\s+(?P<name>[A-Z][a-z]{1,20})\b"
+    r"\b(?i:hi|hello|dear|hey|thanks|thank you),?\s+(?P<name>[A-Z][a-z]{1,20})\b"
     r"|\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+(?P<title>[A-Z][a-z]{1,20})\b"
 )
 # Words after a greeting that are not names ("Hi there", "Dear Customer").
@@ -116,7 +126,9 @@ def reply_values(text: str) -> set[str]:
     """The numbers, e-mail addresses and greeted names in `text`, as the leak check sees them."""
     values = {m.group(0) for m in _EMAIL.finditer(text)}
     without_emails = _EMAIL.sub(" ", text)
-    values |= {m.group(0) for m in _NUMBER.finditer(without_emails)}
+    values |= {
+        m.group(0) for m in _NUMBER.finditer(without_emails) if not _list_number(without_emails, m)
+    }
     for match in _GREETED.finditer(without_emails):
         name = match.group("name") or match.group("title")
         if name and name.lower() not in _NOT_NAMES:
@@ -137,10 +149,14 @@ def leaked_values(reply: str, sources: Iterable[str], approved: Iterable[str] = 
     return leaks
 
 
+def _list_number(text: str, match: re.Match[str]) -> bool:
+    """ "1. Log in" or "2) Open": numbering at the start of a line, not customer data."""
+    start, end = match.span()
+    line_start = text.rfind("\n", 0, start) + 1
+    return not text[line_start:start].strip() and text[end : end + 1] in (".", ")")
+
+
 def _contains(text: str, value: str) -> bool:
-    if value.isdigit() and len(value) == 1:
-        # Single digits ("1. Log in", "step 2") are list numbering, not customer data.
-        return True
     return re.search(rf"(?<![\w]){re.escape(value)}(?![\w])", text) is not None
 
 
