@@ -23,8 +23,9 @@ In the same run, on the same held-out pairs:
 
 Figures per method: mean similarity (MiniLM cosine) to the real reply, acceptance (similarity
 >= ACCEPT_AT, fixed before any run), for the engine also expected calibration error of its
-confidence against acceptance (as is, and after a calibration fitted on the dev split's
-replay), abstention rate, leaks (a number, e-mail address or greeted name in the suggestion
+confidence against acceptance (as is, and after a calibration fitted on a replay of the
+training pairs alone, smartinbox/ai/reply_replay.py, with the auto-snooze threshold chosen there
+for a target precision), abstention rate, leaks (a number, e-mail address or greeted name in the suggestion
 that is in neither the conversation nor the team's recurring text: values found in the replies
 of at least two training conversations) and grammar-check failures (smartinbox/ai/reply_checks.py).
 A template corpus check fills every template of the shipped memory and of the benchmark memory
@@ -32,7 +33,11 @@ with no values and with generated ones and counts grammar failures and braces.
 
 Dev figures are printed beside test figures; anything tuned was tuned on train/dev only.
 
-    python -m benchmarks.reply_quality [--quick] [--conversations N] [--models DIR]
+    python -m benchmarks.reply_quality [--quick] [--conversations N] [--bitext-step N]
+        [--models DIR] [--only cucom|bitext] [--target-precision P]
+
+The default run takes 600 CuCom conversations (a stable hash sample) and every 2nd Bitext row;
+--quick 250 conversations and every 4th row.
 """
 
 from __future__ import annotations
@@ -411,18 +416,23 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=None)
     parser.add_argument("--only", choices=["cucom", "bitext"], default=None)
     parser.add_argument("--target-precision", type=float, default=0.8)
+    parser.add_argument("--bitext-step", type=int, default=None, help="every Nth Bitext row")
     args = parser.parse_args()
     from smartinbox.config import get_settings
 
     models = args.models or get_settings().resolved_models_dir()
-    conversations = args.conversations or (250 if args.quick else 1000)
-    replay_limit = 600 if args.quick else 1500
+    # The default run is sized to take under ten minutes on two shared cores.
+    conversations = args.conversations or (250 if args.quick else 600)
+    replay_limit = 600 if args.quick else 1000
+    bitext_step = args.bitext_step or (4 if args.quick else 2)
     engine = load_engine(models)
     shipped = template_corpus(shipped_templates(engine))
     result: dict[str, Any] = {
         "benchmark": "reply_quality",
         "machine": machine(),
         "params": {
+            "bitext_step": bitext_step,
+            "replay_limit": replay_limit,
             "quick": args.quick,
             "conversations": conversations,
             "accept_at": ACCEPT_AT,
@@ -438,7 +448,7 @@ def main() -> None:
     if args.only in (None, "bitext"):
         engine = load_engine(models)
         result["bitext"] = run_dataset(
-            engine, bitext_pairs(4 if args.quick else 1), True, replay_limit, args.target_precision
+            engine, bitext_pairs(bitext_step), True, replay_limit, args.target_precision
         )
     write_result("reply_quality" + ("_quick" if args.quick else ""), result)
     print(table(result))

@@ -9,7 +9,9 @@ whether it answers this message:
 * an urgent message (an incident, an outage) never gets a seed FAQ reply;
 * a reply that asks for an order, invoice or tracking number the customer already gave (in this
   message or earlier in the conversation) counts against the candidate;
-* a reply the agent already sent earlier in the conversation counts against it too.
+* a reply the agent already sent earlier in the conversation counts against it too;
+* a reply the team wrote or approved, nearly as close as the closest candidate, is chosen
+  over the seed FAQ replies, however much those agree with each other.
 
 When no candidate is close enough, the choice abstains: the suggestion says "no confident
 suggestion" and carries the closest evidence instead of a template that would mislead.
@@ -51,6 +53,9 @@ REPEAT_SIMILARITY = 0.9
 # Below this similarity between the message and the chosen candidate's message nothing stored
 # answers the message.
 ABSTAIN_BELOW = 0.45
+# A reply the team wrote or approved whose message is within this of the closest candidate's
+# is chosen over seed FAQ replies.
+TEAM_MARGIN = 0.1
 URGENT_KINDS = ("urgent",)
 URGENT_LEVEL = 0.75
 FAQ_SOURCES = ("seed",)
@@ -104,6 +109,12 @@ def choose(
                 abstained=True,
                 reason="an urgent message, and only FAQ replies are stored for it",
             )
+    closest = max(n.similarity for n in pool)
+    team = [n for n in pool if n.entry.source not in FAQ_SOURCES]
+    if team and max(n.similarity for n in team) >= closest - TEAM_MARGIN:
+        # The team's own replies come first: one agent reply to this question is worth more
+        # than many FAQ replies agreeing with each other (instant learning).
+        pool = team
     vectors = reply_vectors(pool)
     sims = np.array([n.score + bonus.get(n.entry.source, 0.0) for n in pool], dtype=np.float64)
     weights = np.exp((sims - sims.max()) / TEMPERATURE)
@@ -136,7 +147,6 @@ def choose(
     best = max(range(len(pool)), key=lambda i: (scores[i], pool[i].position))
     chosen = pool[best]
     choice = Choice(chosen=chosen, score=scores[best], consensus=consensus[best])
-    closest = max(n.similarity for n in pool)
     if closest < ABSTAIN_BELOW:
         choice.abstained = True
         choice.reason = f"the closest stored message is only {closest:.2f} similar to this one"

@@ -74,3 +74,12 @@ def test_a_reply_the_agent_already_sent_in_this_conversation_loses() -> None:
     again = choose(found, _vectors, message="and now?", history_vectors=sent).chosen
     assert again.entry.reply != first.entry.reply
     assert float(_vectors([again])[0] @ sent[0]) < 0.9
+
+
+def test_one_reply_the_team_wrote_beats_agreeing_faq_replies() -> None:
+    found = [_n("refund a", 0.85, 1, "seed"), _n("refund b", 0.84, 2, "seed"),
+             _n("odd", 0.80, 3, "agent_reply"), _n("refund c", 0.83, 4, "seed")]  # fmt: skip
+    assert choose(found, _vectors, message="x").chosen.entry.source == "agent_reply"
+    # Much further away than the FAQ replies, it does not.
+    found[2] = _n("odd", 0.70, 3, "agent_reply")
+    assert choose(found, _vectors, message="x").chosen.entry.source == "seed"
