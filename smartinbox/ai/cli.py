@@ -142,6 +142,10 @@ def eval_replies(
     similarity_threshold: Annotated[
         float, typer.Option(help="Similarity to the team's reply counted as accepted.")
     ] = 0.8,
+    target_precision: Annotated[
+        float,
+        typer.Option(help="Precision the auto-snooze threshold is chosen for (on the replay)."),
+    ] = 0.8,
     limit: Limit = None,
     as_json: AsJson = False,
 ) -> None:
@@ -172,6 +176,7 @@ def eval_replies(
             get_judge(),
             judge_threshold,
             similarity_threshold,
+            target_precision,
         )
     result["test_file"] = _test_source(train, test)
     if as_json:
@@ -188,7 +193,25 @@ def eval_replies(
         f"(accepted: {acceptance['definition']})"
     )
     _calibration_table(result["calibration"])
+    console.print(_replay_line(result["calibration_after_replay"]))
     console.print(_throughput(result["throughput"]))
+
+
+def _replay_line(figures: dict[str, Any]) -> str:
+    head = f"calibration fitted on a replay of {figures['replayed_pairs']} train pairs"
+    if "skipped" in figures:
+        return f"{head}: not fitted ({figures['skipped']})"
+    line = f"{head} ({figures['method']}): ECE {figures['ece']} on the test messages"
+    snooze = figures.get("auto_snooze")
+    if snooze and snooze["threshold"] is not None:
+        line += (
+            f"; auto-snooze threshold {snooze['threshold']} for precision "
+            f"{snooze['target_precision']} (replay precision {snooze['precision']}, "
+            f"test precision {snooze['test_precision']} on {snooze['test_kept']} kept)"
+        )
+    elif snooze:
+        line += f"; no threshold reaches precision {snooze['target_precision']} on the replay"
+    return line
 
 
 def _throughput(figures: dict[str, Any]) -> str:

@@ -31,6 +31,8 @@ from smartinbox.kit.text import visible_text
 
 JUDGE_ACCEPT = 0.6
 SIMILARITY_ACCEPT = 0.8
+# Train pairs `eval replies` replays to fit its calibration (each fold answered by the others).
+REPLAY_LIMIT = 600
 
 
 class CsvColumnError(ValueError):
@@ -313,8 +315,14 @@ def evaluate_replies(
     judge: Any,
     judge_threshold: float = JUDGE_ACCEPT,
     similarity_threshold: float = SIMILARITY_ACCEPT,
+    target_precision: float | None = None,
+    replay_limit: int = REPLAY_LIMIT,
 ) -> dict[str, Any]:
-    """Suggest a reply to each test message from a memory of the train pairs; compare."""
+    """Suggest a reply to each test message from a memory of the train pairs; compare.
+
+    Also replays the train pairs (reply_replay.py: each fold answered from the others) to fit
+    a calibration on them alone, and reports the test ECE after it and, with
+    `target_precision`, the auto-snooze threshold the replay chooses for it."""
     from smartinbox.ai.engine import MemoryItem, MessageInput
     from smartinbox.ai.memory import ReplyMemory
 
@@ -341,6 +349,9 @@ def evaluate_replies(
         for j, c in zip(scores, similarity, strict=True)
     ]
     confidence = [s.confidence for s in suggestions]
+    replayed = _replay_figures(
+        engine, train, confidence, accepted, similarity_threshold, target_precision, replay_limit
+    )
     return {
         "train_pairs": len(train),
         "n": len(test),
@@ -354,8 +365,52 @@ def evaluate_replies(
             ),
         },
         "calibration": reliability(confidence, accepted),
+        "calibration_after_replay": replayed,
         "throughput": {"messages_per_s": round(len(test) / elapsed, 1) if elapsed > 0 else None},
     }
+
+
+def _replay_figures(
+    engine: Any,
+    train: Sequence[tuple[str, str]],
+    confidence: Sequence[float],
+    accepted: Sequence[int],
+    similarity_threshold: float,
+    target_precision: float | None,
+    limit: int,
+) -> dict[str, Any]:
+    from smartinbox.ai.reply_replay import (
+        ReplayPair,
+        fit_from_replay,
+        replay,
+        snooze_threshold_for_precision,
+    )
+
+    pairs = [ReplayPair(str(n), m, r) for n, (m, r) in enumerate(train)]
+    outcomes = replay(engine, pairs, limit=limit, accept_at=similarity_threshold)
+    out: dict[str, Any] = {
+        "replayed_pairs": len(outcomes.accepted),
+        "replay_definition": f"similarity >= {similarity_threshold} to the team's reply",
+    }
+    curve = fit_from_replay(outcomes)
+    if curve is None:
+        out["skipped"] = "the replay saw too few accepted or rejected suggestions to fit"
+        return out
+    calibrated = [curve.apply(c) for c in confidence]
+    out["method"] = curve.method
+    out["ece"] = reliability(calibrated, accepted)["ece"]
+    if target_precision is not None:
+        choice = snooze_threshold_for_precision(
+            [curve.apply(c) for c in outcomes.confidence], outcomes.accepted, target_precision
+        )
+        if choice["threshold"] is not None:
+            kept = [
+                a for c, a in zip(calibrated, accepted, strict=True) if c >= choice["threshold"]
+            ]
+            choice["test_kept"] = len(kept)
+            choice["test_precision"] = round(sum(kept) / len(kept), 4) if kept else None
+        out["auto_snooze"] = choice
+    return out
 
 
 def _spread(values: Sequence[float]) -> dict[str, float]:

@@ -81,6 +81,11 @@ def histories(session: Session, messages: Sequence[Message]) -> dict[int, tuple[
 def snooze_reason(triage: Triage, suggestion: Suggestion, threshold: float) -> str | None:
     if triage.spam >= 0.5 or triage.kind == "spam":
         return "Looks like spam or a test message; no reply suggested for sending."
+    if suggestion.abstained:
+        # Starts with "No confident suggestion": the API's `abstained` reads it from here.
+        return (suggestion.note or "No confident suggestion.") + (
+            " The text shown is the closest stored reply, for reference only."
+        )
     if suggestion.confidence < threshold:
         reason = (
             f"Low confidence ({suggestion.confidence:.2f} < {threshold:.2f}): "

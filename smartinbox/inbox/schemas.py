@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from smartinbox.ai.reply_choice import NO_CONFIDENT
 from smartinbox.models.inbox import MESSAGE_STATUSES
 
 Status = Literal["new", "open", "snoozed", "replied", "escalated", "closed"]
@@ -145,6 +146,13 @@ class SuggestionOut(BaseModel):
     review_note: str | None = Field(
         None, description="Set when the suggestion repeats a reply nobody has reviewed yet."
     )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def abstained(self) -> bool:
+        """Nothing stored fitted the message: `text` is the closest evidence, not a reply to
+        send (the engine's "no confident suggestion", stated in `snooze_reason`)."""
+        return bool(self.snooze_reason and self.snooze_reason.startswith(NO_CONFIDENT))
 
 
 class AgentReplyOut(BaseModel):
