@@ -92,12 +92,59 @@ def load_sets(
     return out
 
 
-def triage_rows(engine: Any, rows: Sequence[real_data.RealRow]) -> list[Triage]:
+def triage_rows(
+    engine: Any, rows: Sequence[real_data.RealRow]
+) -> tuple[list[Triage], list[float], list[float]]:
+    """Each row's triage as the engine gives it, its spam score before the cut-off, and the
+    cut-off that applied to it (the engine's own code, on the features it computed once)."""
+    from smartinbox.ai.providers.local import _clean
+
+    model = engine.triage_model
     results: list[Triage] = []
+    raw: list[float] = []
+    cutoffs: list[float] = []
     for start in range(0, len(rows), 256):
-        batch = [MessageInput(r.text) for r in rows[start : start + 256]]
-        results.extend(engine.analyze(batch))
-    return results
+        texts = [_clean(MessageInput(r.text).text) for r in rows[start : start + 256]]
+        embeddings = engine.embedder.features(texts)
+        triaged = model.triage(texts, embeddings, engine.version, 0.0)
+        proba = model.probabilities(texts, embeddings)
+        gibberish = model.heads["gibberish"].positive(proba["gibberish"])
+        results.extend(triaged)
+        if hasattr(model, "spam_scores"):
+            raw.extend(float(x) for x in model.spam_scores(proba))
+            cutoffs.extend(
+                model.spam_cutoff_for(text, t.language, float(g))
+                for text, t, g in zip(texts, triaged, gibberish, strict=True)
+            )
+    return results, raw, cutoffs
+
+
+# Candidate general spam cut-offs, reported on whichever split is read; the shipped one is
+# chosen on dev (the customer and other-language cut-off stays as shipped).
+CUTOFF_GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97)
+
+
+def cutoff_grid(
+    engine: Any, scores: dict[str, tuple[list[float], list[float]]]
+) -> dict[str, dict[str, float]]:
+    model = engine.triage_model
+    shipped = model.spam_cutoff
+    grid: dict[str, dict[str, float]] = {}
+    for cutoff in CUTOFF_GRID:
+        entry: dict[str, float] = {}
+        for name, (raw, applied) in scores.items():
+            # A row's cut-off is the general one unless a stricter (customer, language) or a
+            # looser (gibberish) rule applied to it.
+            flagged = [
+                r >= (cutoff if a == shipped else max(a, cutoff) if a > shipped else a)
+                for r, a in zip(raw, applied, strict=True)
+            ]
+            entry[name] = round(sum(flagged) / max(len(flagged), 1), 4)
+        legit = [entry[n] for n, _d, _s, is_legit in SETS if is_legit and n in entry]
+        entry["mean_fpr"] = round(float(np.mean(legit)), 4)
+        entry["max_fpr"] = round(float(np.max(legit)), 4)
+        grid[str(cutoff)] = entry
+    return grid
 
 
 def auc(scores: Sequence[float], labels: Sequence[int]) -> float | None:
@@ -117,9 +164,12 @@ def f1(spam_hits: int, spam_total: int, ham_false: int) -> float:
 def engine_figures(engine: Any, sets: dict[str, list[real_data.RealRow]]) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     spam_flags: dict[str, list[bool]] = {}
+    scores: dict[str, tuple[list[float], list[float]]] = {}
     for name, _dataset, _subsets, legit in SETS:
         rows = sets[name]
-        triaged = triage_rows(engine, rows)
+        triaged, raw, cutoffs = triage_rows(engine, rows)
+        if raw:
+            scores[name] = (raw, cutoffs)
         flagged = [t.kind == "spam" or t.spam >= 0.5 for t in triaged]
         spam_flags[name] = flagged
         entry: dict[str, Any] = {"n": len(rows)}
@@ -131,6 +181,8 @@ def engine_figures(engine: Any, sets: dict[str, list[real_data.RealRow]]) -> dic
         if name in KIND_SETS:
             agree = sum(t.kind in ("complaint", "urgent") for t in triaged)
             entry["kind_agreement"] = round(agree / max(len(rows), 1), 4)
+            with_reason = sum(bool(getattr(t, "reasons", [])) for t in triaged)
+            entry["urgency_reason_share"] = round(with_reason / max(len(rows), 1), 4)
         if name == "rsics_requests":
             labelled = [
                 (t.urgency, int(r.get("rant")))
@@ -149,6 +201,8 @@ def engine_figures(engine: Any, sets: dict[str, list[real_data.RealRow]]) -> dic
         figures[name]["sms_rows_in_training"] = sum(
             r.text.strip().lower() in shipped for r in sets[name]
         )
+    if scores:
+        figures["cutoff_grid"] = cutoff_grid(engine, scores)
     return figures
 
 
@@ -210,7 +264,7 @@ def _baseline_scores(proba: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary(figures: dict[str, Any]) -> dict[str, Any]:
-    fprs = [v["spam_fpr"] for v in figures.values() if "spam_fpr" in v]
+    fprs = [v["spam_fpr"] for v in figures.values() if isinstance(v, dict) and "spam_fpr" in v]
     return {
         "mean_spam_fpr": round(float(np.mean(fprs)), 4),
         "max_spam_fpr": round(float(np.max(fprs)), 4),

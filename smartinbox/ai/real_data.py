@@ -17,6 +17,7 @@ import email.policy
 import gzip
 import hashlib
 import html
+import io
 import json
 import os
 import re
@@ -209,7 +210,7 @@ def parse_mail(raw: str) -> ParsedMail:
             content = payload.decode("latin-1", errors="replace")
         (markup if part.get_content_subtype() == "html" else plain).append(content)
     body = "\n".join(plain) if plain else html_to_text("\n".join(markup))
-    links = len(_LINK.findall(body)) + sum(len(_LINK.findall(m)) for m in markup)
+    links = max(len(_LINK.findall(body)), sum(len(_LINK.findall(m)) for m in markup))
     subject = _header(message, "Subject")
     return ParsedMail(
         subject=subject,
@@ -253,3 +254,64 @@ LOADERS = {
 def load(dataset: str, split: str | None = None, root: Path | None = None) -> list[RealRow]:
     rows = LOADERS[dataset](root or shared_data_dir())
     return [r for r in rows if split is None or r.split == split]
+
+
+# What of each set's `train` split goes into the shipped training sample
+# (smartinbox/ai/data/real_traffic_sample.csv.gz): (dataset, subset) -> (kind, at most rows).
+# SpamAssassin ham is mailing-list and newsletter mail, casual rather than a request; CFPB
+# narratives and CuCom opening turns report a problem (complaint); RSiCS requests ask
+# (question); Parakweet sentences ask the reader to act (question) or not (casual).
+TRAINING_SAMPLE = {
+    ("spamassassin", "spam"): ("spam", 1200),
+    ("spamassassin", "easy_ham"): ("casual", 1000),
+    ("spamassassin", "hard_ham"): ("casual", 200),
+    ("cfpb", "narrative"): ("complaint", 400),
+    ("cucom", "opening_turn"): ("complaint", 1000),
+    ("rsics", "multi_intent"): ("question", 500),
+    ("rsics", "tagged"): ("question", 500),
+    ("parakweet", "sentence"): ("", 1200),
+}
+SAMPLE_FILE = "real_traffic_sample.csv.gz"
+SAMPLE_CHARS = 1500
+SMS_SAMPLE_FILE = "sms_spam_sample.csv.gz"
+SMS_HAM_ROWS = 800
+
+
+def build_training_samples(data_dir: Path, root: Path | None = None) -> dict[str, int]:
+    """Write the shipped samples from the `train` split only (Python's `random.Random(0)`):
+    the real-traffic sample, and the SMS sample (all train-split spam, 800 train-split ham)."""
+    import random
+
+    counts: dict[str, int] = {}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["dataset", "key", "subset", "kind", "spam", "text"])
+    loaded: dict[str, list[RealRow]] = {}
+    for (dataset, subset), (kind, cap) in TRAINING_SAMPLE.items():
+        if dataset not in loaded:
+            loaded[dataset] = load(dataset, "train", root)
+        rows = sorted((r for r in loaded[dataset] if r.subset == subset), key=lambda r: r.key)
+        rows = random.Random(0).sample(rows, min(cap, len(rows)))
+        for row in sorted(rows, key=lambda r: r.key):
+            row_kind = kind or ("question" if row.get("asks") == "Yes" else "casual")
+            text = row.text[:SAMPLE_CHARS]
+            writer.writerow([dataset, row.key, subset, row_kind, row.spam, text])
+        counts[f"{dataset}:{subset}"] = len(rows)
+    (data_dir / SAMPLE_FILE).write_bytes(gzip.compress(out.getvalue().encode(), mtime=0))
+
+    sms_rows = load("sms", "train", root)
+    spam = sorted((r for r in sms_rows if r.spam), key=lambda r: r.key)
+    ham = sorted((r for r in sms_rows if not r.spam), key=lambda r: r.key)
+    ham = random.Random(0).sample(ham, min(SMS_HAM_ROWS, len(ham)))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["label", "text"])
+    for row in sorted([*spam, *ham], key=lambda r: r.key):
+        writer.writerow(["spam" if row.spam else "ham", row.text])
+    (data_dir / SMS_SAMPLE_FILE).write_bytes(gzip.compress(out.getvalue().encode(), mtime=0))
+    counts["sms:spam"], counts["sms:ham"] = len(spam), len(ham)
+    return counts
+
+
+if __name__ == "__main__":  # python -m smartinbox.ai.real_data: rebuild the shipped samples
+    print(json.dumps(build_training_samples(Path(__file__).parent / "data"), indent=1))
