@@ -30,7 +30,8 @@ _OWN_OTHER = (
 _CUSTOMER = re.compile(
     _OWN + _THINGS
     + "|" + _OWN_OTHER
-    + r"|\border\s*(?:#|no\.?|number|id)?\s*[:#]?\s*#?\s*[A-Z0-9-]*\d"
+    + r"|\b(?:order|bestellung|commande|pedido|encomenda)\s*"
+    + r"(?:#|no\.?|nr\.?|n[°º]|number|nummer|numéro|número|id)?\s*[:#]?\s*#?\s*[A-Z0-9-]*\d"
     + r"|\b(?:I|we)\s+(?:ordered|paid|booked|bought|purchased|was charged|were charged)\b",
     re.IGNORECASE,
 )  # fmt: skip
@@ -39,7 +40,7 @@ URGENCY_SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "outage",
         re.compile(
-            r"\b(?:outage|is down|are down|went down|not working|isn'?t working|stopped working|"
+            r"\b(?:outage|(?:is|are|was|were|been|went) down|down since|not working|isn'?t working|stopped working|"
             r"doesn'?t work|can(?:no|')t (?:log ?in|sign in|access)|crash(?:ed|es|ing)|"
             r"offline|data loss|lost (?:all )?(?:my|our) data)\b",
             re.I,
@@ -62,7 +63,9 @@ URGENCY_SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:asap|as soon as possible|urgent(?:ly)?|immediately|right now|deadline|"
             r"by (?:today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|"
             r"the end of (?:the )?day|eod)|within \d+ (?:hours?|days?)|"
-            r"before (?:my|our) (?:flight|trip|exam|exams|wedding|event|deadline))\b",
+            r"before (?:my|our) (?:flight|trip|exam|exams|wedding|event|deadline)|"
+            r"(?:fix|solve|resolve|sort|need|deliver|ship|refund)\w*\s+(?:[\w']+\s+){0,2}?"
+            r"(?:today|tonight|tomorrow))\b",
             re.I,
         ),
     ),

@@ -30,11 +30,14 @@ OTHER_LANGUAGE_FACTOR = 0.5
 # Spam is decided for precision: a legitimate customer in the spam bin is a lost customer.
 # The averaged spam score must reach SPAM_CUTOFF (chosen on the dev split of the real-traffic
 # sets, benchmarks/real_traffic.py, for a false-positive rate of at most 0.5% on legitimate
-# mail); a message about the writer's own order, account, payment or booking, or one in a
-# language the heads did not learn, must reach CUSTOMER_SPAM_CUTOFF. The reported spam score is
+# mail); a message about the writer's own order, account, payment or booking must reach
+# CUSTOMER_SPAM_CUTOFF; one in a language the heads did not learn OTHER_LANGUAGE_SPAM_CUTOFF,
+# and never when it is about the writer's own order or account. The reported spam score is
 # rescaled so that the cut-off that applied is 0.5.
-SPAM_CUTOFF = 0.5
+SPAM_CUTOFF = 0.93
 CUSTOMER_SPAM_CUTOFF = 0.97
+OTHER_LANGUAGE_SPAM_CUTOFF = 0.99
+NEVER = 1.01
 GIBBERISH_SPAM_CUTOFF = 0.5
 
 
@@ -61,7 +64,12 @@ class TriageModel:
         the plain 0.5 applies."""
         if language == "und" and gibberish >= GIBBERISH_SPAM_CUTOFF:
             return min(self.spam_cutoff, 0.5)
-        if language not in TRAINED_LANGUAGES or is_customer(text):
+        customer = is_customer(text)
+        if language not in TRAINED_LANGUAGES:
+            # The heads learned English: on other languages their spam score says little. A
+            # customer writing about an order or account is never called spam on it.
+            return NEVER if customer else max(self.spam_cutoff, OTHER_LANGUAGE_SPAM_CUTOFF)
+        if customer:
             return max(self.spam_cutoff, self.customer_spam_cutoff)
         return self.spam_cutoff
 
