@@ -69,6 +69,9 @@ class Triage:
     model_version: str = ""
     latency_ms: float = 0.0
     note: str | None = None  # why this result is not what the provider was asked for
+    # Why the message is urgent, in words ("outage", "money lost", "deadline", "repeated
+    # contact", "legal threat", "negative sentiment"); empty when nothing says so.
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
