@@ -20,6 +20,7 @@ from smartinbox.analytics.views import router as analytics_views
 from smartinbox.config import Settings, get_settings
 from smartinbox.conversations.endpoints import router as conversations_router
 from smartinbox.conversations.views import router as conversations_views
+from smartinbox.csat.views import router as csat_views
 from smartinbox.deps import UNSAFE_METHODS
 from smartinbox.evaluation.endpoints import harness_router
 from smartinbox.evaluation.endpoints import router as evaluation_router
@@ -29,6 +30,8 @@ from smartinbox.inbox.endpoints import router as inbox_router
 from smartinbox.kit.errors import Unavailable
 from smartinbox.limits import LoginThrottle, WriteGate
 from smartinbox.logging_setup import setup_logging
+from smartinbox.macros.endpoints import router as macros_router
+from smartinbox.macros.views import router as macros_views
 from smartinbox.versions.endpoints import router as versions_router
 from smartinbox.versions.views import router as versions_views
 from smartinbox.web import filters as web_filters
@@ -133,6 +136,9 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(inbox_router)
     app.include_router(conversations_router)
     app.include_router(conversations_views)
+    app.include_router(macros_router)
+    app.include_router(macros_views)
+    app.include_router(csat_views)
     app.include_router(feedback_router)
     app.include_router(feedback_views)
     app.include_router(analytics_router)

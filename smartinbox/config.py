@@ -81,6 +81,16 @@ class Settings(BaseSettings):
             "data folder. Required (and must not be a placeholder) in production."
         ),
     )
+    public_url: str = Field(
+        "http://localhost:8000",
+        description=(
+            "The address customers reach SmartInbox at; links sent to them (the CSAT rating "
+            "link) start with it."
+        ),
+    )
+    csat_link_max_age_days: int = Field(
+        30, ge=1, description="Days a CSAT rating link sent with a solving reply stays valid."
+    )
     login_max_attempts: int = Field(
         10, ge=1, description="Failed logins allowed per client and e-mail within the login window."
     )

@@ -10,6 +10,8 @@
         var suggestion = document.getElementById("suggestion-text");
         if (suggestion) {
           text.value = suggestion.textContent;
+          var macro = document.getElementById("reply-macro-id");
+          if (macro) macro.value = ""; // the suggestion replaces the inserted macro
           text.focus();
         }
       });
