@@ -17,6 +17,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from smartinbox import errors, health
 from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
+from smartinbox.auth.user_endpoints import router as users_router
+from smartinbox.auth.user_views import router as users_views
 from smartinbox.config import Settings, get_settings
 from smartinbox.conversations.endpoints import router as conversations_router
 from smartinbox.conversations.views import router as conversations_views
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(macros_router)
     app.include_router(macros_views)
     app.include_router(csat_views)
+    app.include_router(users_router)
+    app.include_router(users_views)
     app.include_router(feedback_router)
     app.include_router(feedback_views)
     app.include_router(analytics_router)
