@@ -21,6 +21,7 @@ from smartinbox.auth.user_endpoints import router as users_router
 from smartinbox.auth.user_views import router as users_views
 from smartinbox.config import Settings, get_settings
 from smartinbox.conversations.endpoints import router as conversations_router
+from smartinbox.conversations.live import router as conversations_live
 from smartinbox.conversations.views import router as conversations_views
 from smartinbox.csat.views import router as csat_views
 from smartinbox.deps import UNSAFE_METHODS
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     app.include_router(health.router)
     app.include_router(inbox_router)
     app.include_router(conversations_router)
+    app.include_router(conversations_live)  # before /conversations/{id}
     app.include_router(conversations_views)
     app.include_router(macros_router)
     app.include_router(macros_views)

@@ -200,3 +200,13 @@ def sla_rows(
         Conversation.spam.is_(False),
     )
     return [tuple(r) for r in session.execute(query)]  # type: ignore[misc]
+
+
+def updated_since(session: Session, since: datetime) -> int:
+    """Conversations (spam left out) with a customer message after `since`."""
+    query = (
+        select(func.count())
+        .select_from(Conversation)
+        .where(Conversation.last_message_at > since, Conversation.spam.is_(False))
+    )
+    return int(session.scalar(query) or 0)

@@ -28,7 +28,7 @@ from smartinbox.feedback.tasks import capture_message
 from smartinbox.kit.errors import DomainError, ValidationFailed
 from smartinbox.kit.ids import RowId
 from smartinbox.kit.pagination import MAX_PAGE
-from smartinbox.kit.timeutil import parse_datetime
+from smartinbox.kit.timeutil import parse_datetime, utcnow
 from smartinbox.macros import service as macros
 from smartinbox.models import User
 from smartinbox.web.views import render
@@ -77,6 +77,10 @@ def conversations_page(
             "status_views": STATUS_VIEWS,
             "assignee_views": ASSIGNEE_VIEWS,
             "agents": repo.active_users(session),
+            # The "new messages" bar counts what arrived after this page was rendered.
+            "since": utcnow().isoformat(),
+            "count": 0,
+            "poll_s": settings.live_poll_s,
         },
         user=user,
     )
@@ -140,6 +144,7 @@ def _page(
             "macro_id": macro_id,
             "macros": macros.list_macros(session, active_only=True),
             "ratings": csat_repo.for_conversation(session, conversation_id),
+            "poll_s": settings.live_poll_s,
             "error": error,
             "error_field": error_field,
         },

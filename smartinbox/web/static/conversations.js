@@ -35,6 +35,13 @@
       });
     }
     if (text && window.location.hash === "#reply") text.focus();
+    var flag = document.getElementById("replying-flag");
+    if (text && flag) {
+      // Other agents see "is replying" while this one has a draft.
+      text.addEventListener("input", function () {
+        flag.value = text.value.trim() ? "true" : "false";
+      });
+    }
   }
 
   function typing(target) {
