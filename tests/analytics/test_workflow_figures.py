@@ -78,6 +78,15 @@ def test_sla_attainment_medians_and_csat(env: Env, client: TestClient, agent: Ac
     assert figures["csat"] == {"ratings": 1, "csat": 1.0, "average": 5.0}
     assert figures["sla"]["resolution_decided"] == 2
 
+    # The insights page shows them beside the AI-usage figures.
+    page = client.get(f"/insights?{days}", headers=agent.headers)
+    assert page.status_code == 200
+    csat_kpi = re.search(r'id="kpi-csat"><span class="value">([^<]+)<', page.text)
+    sla_kpi = re.search(r'id="kpi-sla"><span class="value">([^<]+)<', page.text)
+    assert csat_kpi and csat_kpi.group(1) == "100%"
+    assert sla_kpi and sla_kpi.group(1) == "60%"  # 3 met of 5 decided
+    assert "3 of 5" in page.text
+
     empty = client.get("/api/insights/workflow?start=2020-01-01&end=2020-01-07",
                        headers=agent.headers).json()  # fmt: skip
     assert empty["sla"]["conversations"] == 0 and empty["sla"]["attainment"] is None
