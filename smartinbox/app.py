@@ -17,10 +17,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from smartinbox import errors, health
 from smartinbox.analytics.endpoints import router as analytics_router
 from smartinbox.analytics.views import router as analytics_views
-from smartinbox.auth.endpoints import router as users_router
+from smartinbox.auth.endpoints import router as user_sessions_router
+from smartinbox.auth.user_endpoints import router as users_router
+from smartinbox.auth.user_views import router as users_views
 from smartinbox.config import Settings, get_settings
 from smartinbox.conversations.endpoints import router as conversations_router
+from smartinbox.conversations.live import router as conversations_live
 from smartinbox.conversations.views import router as conversations_views
+from smartinbox.csat.views import router as csat_views
 from smartinbox.deps import UNSAFE_METHODS
 from smartinbox.evaluation.endpoints import harness_router
 from smartinbox.evaluation.endpoints import router as evaluation_router
@@ -33,6 +37,8 @@ from smartinbox.limits import LoginThrottle, WriteGate
 from smartinbox.logging_setup import setup_logging
 from smartinbox.memory.endpoints import router as memory_router
 from smartinbox.memory.views import router as memory_views
+from smartinbox.macros.endpoints import router as macros_router
+from smartinbox.macros.views import router as macros_views
 from smartinbox.versions.endpoints import router as versions_router
 from smartinbox.versions.views import router as versions_views
 from smartinbox.web import filters as web_filters
@@ -143,10 +149,16 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool = Fals
     )
     app.state.login_throttle = LoginThrottle(settings.login_max_attempts, settings.login_window_s)
     app.include_router(health.router)
-    app.include_router(users_router)
+    app.include_router(user_sessions_router)
     app.include_router(inbox_router)
     app.include_router(conversations_router)
+    app.include_router(conversations_live)  # before /conversations/{id}
     app.include_router(conversations_views)
+    app.include_router(macros_router)
+    app.include_router(macros_views)
+    app.include_router(csat_views)
+    app.include_router(users_router)
+    app.include_router(users_views)
     app.include_router(feedback_router)
     app.include_router(feedback_views)
     app.include_router(analytics_router)

@@ -83,6 +83,34 @@ class Settings(BaseSettings):
             "data folder. Required in production: at least 32 bytes, not a placeholder."
         ),
     )
+    public_url: str = Field(
+        "http://localhost:8000",
+        description=(
+            "The address customers reach SmartInbox at; links sent to them (the CSAT rating "
+            "link) start with it."
+        ),
+    )
+    live_poll_s: int = Field(
+        5,
+        ge=1,
+        le=300,
+        description=(
+            "Seconds between the conversation pages' checks for new messages and for other "
+            "agents viewing the same conversation."
+        ),
+    )
+    presence_ttl_s: int = Field(
+        30,
+        ge=2,
+        le=3600,
+        description=(
+            "An agent counts as viewing a conversation for this many seconds after their page "
+            "last checked in."
+        ),
+    )
+    csat_link_max_age_days: int = Field(
+        30, ge=1, description="Days a CSAT rating link sent with a solving reply stays valid."
+    )
     login_max_attempts: int = Field(
         10, ge=1, description="Failed logins allowed per client and e-mail within the login window."
     )

@@ -56,6 +56,19 @@ ADMIN_ONLY = {
     ("POST", "/memory/1/approve"),
     ("POST", "/memory/1/edit"),
     ("POST", "/memory/1/remove"),
+    ("GET", "/api/users"),
+    ("POST", "/api/users"),
+    ("PATCH", "/api/users/1"),
+    ("POST", "/api/users/1/revoke-tokens"),
+    ("GET", "/users"),
+    ("POST", "/users"),
+    ("POST", "/users/1"),
+    ("POST", "/api/macros"),
+    ("PATCH", "/api/macros/1"),
+    ("DELETE", "/api/macros/1"),
+    ("POST", "/macros"),
+    ("POST", "/macros/1/update"),
+    ("POST", "/macros/1/delete"),
 }
 # Agents may see which assistant versions exist and how they compare; only admins change them.
 AGENT_READABLE = {
@@ -132,6 +145,8 @@ def test_authorization_matrix(env: Env, app, client: TestClient) -> None:  # typ
         if path.endswith("/deactivate"):  # user 1 is the agent: let it act on the next routes
             with env.session() as s:
                 auth_service.set_active(s, auth_service.user_by_id(s, 1), True)
+        if path.endswith("/revoke-tokens"):  # the admin revoked user 1's (the agent's) tokens
+            agent = Actor(agent.email, _token_for(env, agent.email), agent.password)
         for who in ("none", "expired", "revoked"):
             if row[who] != 401:
                 problems.append(f"{method} {path} as {who}: {row[who]} (want 401)")

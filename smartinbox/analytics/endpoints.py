@@ -12,6 +12,7 @@ from smartinbox.analytics import charts, drill, rollups, service
 from smartinbox.analytics import feedback as feedback_service
 from smartinbox.analytics.periods import PERIOD_LABELS, Period, local_day, resolve, zone
 from smartinbox.analytics.schemas import FeedbackAnalyticsOut, Filters, InsightsOut
+from smartinbox.analytics.workflow import WorkflowFiguresOut, workflow_figures
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
@@ -118,6 +119,18 @@ def get_insights(
 ) -> InsightsOut:
     """Inbox Intelligence: complaints, urgency by hour and weekday, reply usage, escalations."""
     return service.insights(session, settings, period, filters)
+
+
+@router.get("/api/insights/workflow", response_model=WorkflowFiguresOut)
+def get_workflow_figures(
+    _user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    period: Annotated[Period, Depends(insights_period)],
+) -> WorkflowFiguresOut:
+    """SLA attainment, median first-response and resolution times of the conversations that
+    started in the period, and CSAT of the ratings given in it."""
+    return workflow_figures(session, settings, period)
 
 
 @router.get("/api/feedback/analytics", response_model=FeedbackAnalyticsOut)

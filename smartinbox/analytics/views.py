@@ -13,6 +13,7 @@ from smartinbox.analytics import feedback as feedback_service
 from smartinbox.analytics.endpoints import FiltersDep, Fresh, feedback_period, insights_period
 from smartinbox.analytics.periods import PERIOD_LABELS, Period
 from smartinbox.analytics.schemas import Filters, NegativeMessage
+from smartinbox.analytics.workflow import workflow_figures
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.kit.ids import Int64Query
 from smartinbox.kit.pagination import MAX_PAGE
@@ -61,6 +62,7 @@ def insights_page(
     ctx = {
         "out": out,
         "charts": charts.insights_charts(out),
+        "workflow": workflow_figures(session, settings, period),
         **_form(session, period, filters, request),
     }
     return render(request, "analytics/insights.html", ctx, user=user)

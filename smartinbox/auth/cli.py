@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from smartinbox.auth import repository as repo
-from smartinbox.auth import service
+from smartinbox.auth import service, users
 from smartinbox.db import session_scope
-from smartinbox.kit.errors import DomainError
+from smartinbox.kit.errors import DomainError, NotFound
 
 users_app = typer.Typer(help="Manage agents and admins.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
@@ -148,3 +148,46 @@ def revoke_token(
     except DomainError as exc:
         _fail(exc)
     console.print(f"revoked token {prefix}…")
+
+
+@users_app.command("invite")
+def invite_user(
+    email: str,
+    role: Annotated[str, typer.Option(help="agent or admin")] = "agent",
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Create a user with a one-time password, printed once as the last word of the output."""
+    try:
+        with session_scope() as session:
+            out = users.invite(session, users.InviteIn(email=email, role=role, name=name))
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(f"invited {out.user.role} {out.user.email}; one-time password: {out.password}")
+
+
+@users_app.command("set-role")
+def set_role(email: str, role: Annotated[str, typer.Argument(help="agent or admin")]) -> None:
+    """Change a user's role (the team keeps at least one active admin)."""
+    try:
+        with session_scope() as session:
+            user = repo.get_user_by_email(session, email.strip().lower())
+            if user is None:
+                raise NotFound(f"no user with e-mail {email}", field="email")
+            out = users.update(session, user, user.id, users.UserPatch(role=role))
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"{out.email} is now {out.role}")
+
+
+@users_app.command("revoke-tokens")
+def revoke_user_tokens(email: str) -> None:
+    """Revoke every API token of a user."""
+    try:
+        with session_scope() as session:
+            user = repo.get_user_by_email(session, email.strip().lower())
+            if user is None:
+                raise NotFound(f"no user with e-mail {email}", field="email")
+            count = users.revoke_tokens(session, user.id)
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"revoked {count} token(s) of {email.strip().lower()}")

@@ -164,6 +164,7 @@ class AgentReplyOut(BaseModel):
     edit_distance: int | None
     ai_reply_id: int | None
     author_id: int | None
+    macro_id: int | None = None
     created_at: datetime
 
 

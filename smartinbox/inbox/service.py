@@ -204,6 +204,7 @@ def record_reply(
     text: str,
     author: User | None,
     idempotency_key: str | None = None,
+    macro_id: int | None = None,
 ) -> AgentReply:
     """The agent's final reply: stored, classified against the suggestion, message replied.
 
@@ -233,6 +234,7 @@ def record_reply(
         usage=usage,
         edit_distance=distance,
         idempotency_key=idempotency_key,
+        macro_id=macro_id,
     )
     if idempotency_key:
         stored, created = repo.insert_reply_once(session, reply)

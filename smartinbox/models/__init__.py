@@ -11,6 +11,7 @@ from smartinbox.models.analytics import (
 from smartinbox.models.auth import ApiToken, User, UserSession
 from smartinbox.models.base import Base
 from smartinbox.models.conversations import Conversation, ConversationEvent, ConversationNote
+from smartinbox.models.csat import CsatRating
 from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
 from smartinbox.models.feedback import (
     AIReplyExplanation,
@@ -57,6 +58,7 @@ __all__ = [
     "Conversation",
     "ConversationEvent",
     "ConversationNote",
+    "CsatRating",
     "Customer",
     "Feedback",
     "FeedbackReplayLog",

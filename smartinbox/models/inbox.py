@@ -181,6 +181,10 @@ class AgentReply(IdMixin, CreatedMixin, Base):
     usage: Mapped[str] = mapped_column(String(16), default="none", nullable=False)
     edit_distance: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # The macro the agent inserted before sending, if any: the reply is then evidence of
+    # source "macro" in the reply memory. No foreign key (SQLite would have to rebuild the
+    # table); a deleted macro leaves the id as a record of what was used.
+    macro_id: Mapped[int | None] = mapped_column(BigId)
 
 
 class MessageEvent(IdMixin, CreatedMixin, Base):
@@ -213,7 +217,8 @@ class LabelCorrection(IdMixin, CreatedMixin, Base):
 
 
 class ReplyMacro(IdMixin, CreatedMixin, Base):
-    """A team-written reply template with {placeholders}, part of the reply memory."""
+    """A team-written reply template with {placeholders}, part of the reply memory, and the
+    actions applied to the conversation when a reply made from it is sent."""
 
     __tablename__ = "reply_macros"
 
@@ -224,3 +229,8 @@ class ReplyMacro(IdMixin, CreatedMixin, Base):
     author_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Applied when the reply is sent: a conversation status ("pending", "solved"...) and tags.
+    set_status: Mapped[str | None] = mapped_column(String(16))
+    add_tags: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), onupdate=utcnow)
