@@ -11,6 +11,7 @@ BENCHMARKS = [
     "benchmarks.triage_features",
     "benchmarks.reply_memory",
     "benchmarks.memory_replay",
+    "benchmarks.reply_quality",
     "benchmarks.stress_test",
     "benchmarks.ingest",
     "benchmarks.exports",

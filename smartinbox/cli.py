@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,8 @@ from smartinbox.config import Settings, get_settings
 from smartinbox.evaluation.cli import eval_judge, harness_app, stress_test
 from smartinbox.feedback.cli import export_app, retrain_command
 from smartinbox.inbox.cli import import_command, seed_command
+from smartinbox.kit.files import private_umask
+from smartinbox.memory.cli import memory_app
 from smartinbox.versions.cli import versions_app
 
 app = typer.Typer(help="SmartInbox: an AI-augmented support inbox.", no_args_is_help=True)
@@ -31,6 +33,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(export_app, name="export")
 app.add_typer(versions_app, name="versions")
+app.add_typer(memory_app, name="memory")
 app.add_typer(analytics_app, name="analytics")
 eval_app.command("judge")(eval_judge)
 app.add_typer(eval_app, name="eval")
@@ -107,9 +110,20 @@ def serve(
         create_app(settings, embedded_worker=not no_worker),
         host=host,
         port=port,
-        log_config=None,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_s),
+        **server_options(settings),
     )
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options from the settings. Proxy headers are believed only from
+    `trusted_proxies`: uvicorn's own default trusts X-Forwarded-For from 127.0.0.1."""
+    trusted = ",".join(p.strip() for p in settings.trusted_proxies.split(",") if p.strip())
+    return {
+        "log_config": None,
+        "timeout_graceful_shutdown": int(settings.shutdown_grace_s),
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or "",
+    }
 
 
 @app.command()
@@ -167,6 +181,7 @@ def show_config(
 
 
 def main() -> None:
+    private_umask()  # the database, queue, exports and models it creates are 0600 / 0700
     app()
 
 

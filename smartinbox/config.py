@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB_FILE = Path("var") / "smartinbox.db"
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -78,8 +80,36 @@ class Settings(BaseSettings):
         None,
         description=(
             "Key that signs session cookies. Empty: a random key is created once and kept in the "
-            "data folder. Required (and must not be a placeholder) in production."
+            "data folder. Required in production: at least 32 bytes, not a placeholder."
         ),
+    )
+    public_url: str = Field(
+        "http://localhost:8000",
+        description=(
+            "The address customers reach SmartInbox at; links sent to them (the CSAT rating "
+            "link) start with it."
+        ),
+    )
+    live_poll_s: int = Field(
+        5,
+        ge=1,
+        le=300,
+        description=(
+            "Seconds between the conversation pages' checks for new messages and for other "
+            "agents viewing the same conversation."
+        ),
+    )
+    presence_ttl_s: int = Field(
+        30,
+        ge=2,
+        le=3600,
+        description=(
+            "An agent counts as viewing a conversation for this many seconds after their page "
+            "last checked in."
+        ),
+    )
+    csat_link_max_age_days: int = Field(
+        30, ge=1, description="Days a CSAT rating link sent with a solving reply stays valid."
     )
     login_max_attempts: int = Field(
         10, ge=1, description="Failed logins allowed per client and e-mail within the login window."
@@ -90,8 +120,21 @@ class Settings(BaseSettings):
     session_max_age_s: int = Field(
         8 * 3600, ge=60, description="Seconds a UI login session stays valid."
     )
-    cookie_secure: bool = Field(
-        False, description="Send the session cookie over HTTPS only (turn on behind TLS)."
+    cookie_secure: bool | None = Field(
+        None,
+        description=(
+            "Send the session cookie over HTTPS only. Empty: on in production, off otherwise "
+            "(set it to false only for a production test without TLS)."
+        ),
+    )
+    trusted_proxies: str = Field(
+        "",
+        description=(
+            "Comma-separated IP addresses (or CIDR ranges) of reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto headers `smartinbox serve` believes. Empty "
+            "(default): none, so a client cannot pick its own address, e.g. to dodge the login "
+            "throttle. Set it to the proxy's address, e.g. 127.0.0.1 behind a local nginx."
+        ),
     )
     max_body_bytes: int = Field(
         64 * 1024,
@@ -135,6 +178,22 @@ class Settings(BaseSettings):
         16 * 1024 * 1024,
         ge=1024,
         description="Largest accepted HTTP request body in bytes; larger requests get 413.",
+    )
+    received_at_earliest: datetime = Field(
+        datetime(1990, 1, 1, tzinfo=UTC),
+        description=(
+            "Earliest accepted received_at of a message (API, batch and import); older times "
+            "are refused with a 422 naming the field, and the dashboards' roll-ups skip them."
+        ),
+    )
+    received_at_max_future_s: int = Field(
+        86400,
+        ge=0,
+        le=366 * 86400,
+        description=(
+            "Seconds a message's received_at may lie in the future (clock skew between "
+            "systems); later times are refused with a 422 naming the field."
+        ),
     )
     max_batch: int = Field(
         1000, ge=1, le=10000, description="Most messages accepted by one batch ingest request."
@@ -397,8 +456,8 @@ class Settings(BaseSettings):
         20,
         ge=2,
         description=(
-            "Local retraining refits the team's topic or kind head only when the database holds at "
-            "least this many labelled rows for it (imported labels plus agents' corrections); "
+            "Local retraining refits a team head (topic, kind, urgency, sentiment, spam) only "
+            "when the database holds at least this many labelled rows for it (imported labels plus agents' corrections); "
             "with fewer the candidate keeps the live head and its data record says why."
         ),
     )
@@ -532,6 +591,15 @@ class Settings(BaseSettings):
     gate_on_retrain: bool = Field(
         True, description="Run the promotion gate automatically after each local retraining run."
     )
+    allowed_reply_domains: str = Field(
+        "",
+        description=(
+            "Reply memory: comma-separated domains (subdomains included) that links and e-mail "
+            "addresses in a remembered reply may point to; a reply with any other link or "
+            "address is held for an admin's review and never suggested. Empty: every link or "
+            "address is held."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -591,8 +659,20 @@ class Settings(BaseSettings):
     def resolved_export_dir(self) -> Path:
         return self.export_dir or self.resolved_data_dir() / "exports"
 
+    def resolved_cookie_secure(self) -> bool:
+        if self.cookie_secure is None:
+            return self.environment == "production"
+        return self.cookie_secure
+
     def resolved_secret_key(self) -> str:
         placeholders = {"", "changeme", "change-me", "secret", "dev"}
+        too_short = len((self.secret_key or "").encode("utf-8")) < MIN_SECRET_BYTES
+        if self.secret_key and self.environment == "production" and too_short:
+            raise ValueError(
+                f"SMARTINBOX_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in "
+                "production (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
         if self.secret_key and self.secret_key.lower() not in placeholders:
             return self.secret_key
         if self.environment == "production":

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from smartinbox.config import Settings, get_settings
+from smartinbox.kit.files import private_file
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         db_file = settings.sqlite_path()
         if db_file is not None:
-            db_file.parent.mkdir(parents=True, exist_ok=True)
+            private_file(db_file)  # 0600: SQLite gives its -wal and -shm files the same mode
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5}
         # A connection each for the server's request threads (40) and the worker threads: an
         # SQLite connection is only an open file, and a request that waits for the write lock

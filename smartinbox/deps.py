@@ -13,7 +13,6 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from smartinbox.auth import repository as auth_repo
 from smartinbox.auth import service as auth_service
 from smartinbox.auth.security import same
 from smartinbox.config import Settings
@@ -50,8 +49,10 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
-async def _csrf_ok(request: Request) -> bool:
-    expected = request.session.get("csrf")
+SESSION_KEY = "sid"
+
+
+async def _csrf_ok(request: Request, expected: str) -> bool:
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -63,7 +64,11 @@ async def _csrf_ok(request: Request) -> bool:
 
 
 async def get_current_user(request: Request, session: SessionDep) -> User:
-    """A bearer API token, or a UI login session (then CSRF is required on writes)."""
+    """A bearer API token, or a UI login session (then CSRF is required on writes).
+
+    The cookie carries only a session id; the server-side row decides whether the login
+    still holds, so logout, a new password, deactivation or "sign out everywhere" end it.
+    """
     # Async for the CSRF form read; the database lookups run in the thread pool, because a
     # query on the event loop that waits (for a pooled connection, for SQLite's write lock)
     # stops every request of the process, not only this one.
@@ -72,17 +77,19 @@ async def get_current_user(request: Request, session: SessionDep) -> User:
         user = await run_in_threadpool(auth_service.user_for_token, session, raw)
         request.state.user = user
         return user
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    if user_id is None:
+    sid = request.session.get(SESSION_KEY) if "session" in request.scope else None
+    if not isinstance(sid, str) or not sid:
         raise Unauthorized("authentication required: send 'Authorization: Bearer <token>'")
-    session_user = await run_in_threadpool(auth_repo.get_user, session, int(user_id))
-    if session_user is None or not session_user.is_active:
+    try:
+        row = await run_in_threadpool(auth_service.session_for, session, sid)
+    except Unauthorized:
         request.session.clear()
-        raise Unauthorized("your session has ended; please log in again")
-    if request.method in UNSAFE_METHODS and not await _csrf_ok(request):
+        raise
+    request.state.csrf = row.csrf_token
+    if request.method in UNSAFE_METHODS and not await _csrf_ok(request, row.csrf_token):
         raise Forbidden("missing or invalid CSRF token", field="csrf_token")
-    request.state.user = session_user
-    return session_user
+    request.state.user = row.user
+    return row.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

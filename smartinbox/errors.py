@@ -77,6 +77,13 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def internal_error(request: Request, request_id: str) -> Response:
+    message = f"internal error; quote request id {request_id} when reporting it"
+    if wants_html(request):
+        return _page(request, 500, "Internal error", message)
+    return JSONResponse({"detail": {"code": "internal_error", "message": message}}, status_code=500)
+
+
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     log.warning(
         "database unavailable", extra={"error": type(exc).__name__, "path": request.url.path}

@@ -206,6 +206,9 @@ def _teardown_env() -> None:
         db.reset_engines()
         config.get_settings.cache_clear()
         worker._configured_for = None
+        from smartinbox.conversations.presence import PRESENCE
+
+        PRESENCE.reset()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

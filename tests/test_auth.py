@@ -23,6 +23,7 @@ PUBLIC = {
     "/docs/oauth2-redirect",
     "/redoc",
     "/",
+    "/csat/{token}",  # the customer's rating page: the signed link is the credential
 }
 
 

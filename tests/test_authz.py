@@ -45,6 +45,30 @@ ADMIN_ONLY = {
     ("POST", "/versions/1/edit"),
     ("POST", "/versions/rollback"),
     ("POST", "/api/stress-tests"),  # runs both versions over up to thousands of messages
+    ("POST", "/api/users/1/sign-out"),
+    ("POST", "/api/users/1/deactivate"),
+    ("POST", "/api/users/1/activate"),
+    # The reply memory: any agent may read it and approve another agent's reply; only admins
+    # edit or remove a reply or use the review page.
+    ("PUT", "/api/memory/1"),
+    ("DELETE", "/api/memory/1"),
+    ("GET", "/memory"),
+    ("POST", "/memory/1/approve"),
+    ("POST", "/memory/1/edit"),
+    ("POST", "/memory/1/remove"),
+    ("GET", "/api/users"),
+    ("POST", "/api/users"),
+    ("PATCH", "/api/users/1"),
+    ("POST", "/api/users/1/revoke-tokens"),
+    ("GET", "/users"),
+    ("POST", "/users"),
+    ("POST", "/users/1"),
+    ("POST", "/api/macros"),
+    ("PATCH", "/api/macros/1"),
+    ("DELETE", "/api/macros/1"),
+    ("POST", "/macros"),
+    ("POST", "/macros/1/update"),
+    ("POST", "/macros/1/delete"),
 }
 # Agents may see which assistant versions exist and how they compare; only admins change them.
 AGENT_READABLE = {
@@ -118,6 +142,11 @@ def test_authorization_matrix(env: Env, app, client: TestClient) -> None:  # typ
             "admin": _call(client, method, path, admin.headers),
         }
         seen[f"{method} {path}"] = row
+        if path.endswith("/deactivate"):  # user 1 is the agent: let it act on the next routes
+            with env.session() as s:
+                auth_service.set_active(s, auth_service.user_by_id(s, 1), True)
+        if path.endswith("/revoke-tokens"):  # the admin revoked user 1's (the agent's) tokens
+            agent = Actor(agent.email, _token_for(env, agent.email), agent.password)
         for who in ("none", "expired", "revoked"):
             if row[who] != 401:
                 problems.append(f"{method} {path} as {who}: {row[who]} (want 401)")

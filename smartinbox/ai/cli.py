@@ -51,6 +51,11 @@ ValCsv = Annotated[
         "--oos-threshold gives one).",
     ),
 ]
+FIELD_HELP = (
+    "Triage field the labels are for: kind, topic, urgency (low/medium/high/critical, "
+    "P1-P5 with P1 most urgent, or numbers, larger more urgent), sentiment "
+    "(negative/neutral/positive or numbers) or spam (spam/ham, yes/no, 1/0, true/false)."
+)
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 Limit = Annotated[int | None, typer.Option(help="Read at most this many rows of each file.")]
 
@@ -66,7 +71,7 @@ def eval_triage(
     test: TestCsv = None,
     text_col: Annotated[str, typer.Option(help="Column with the customer message.")] = "text",
     label_col: Annotated[str, typer.Option(help="Column with the right label.")] = "label",
-    field: Annotated[str, typer.Option(help="Triage field the labels are for.")] = "topic",
+    field: Annotated[str, typer.Option(help=FIELD_HELP)] = "topic",
     oos_label: Annotated[str | None, typer.Option(help="Label meaning 'out of scope'.")] = None,
     oos_threshold: OosThreshold = None,
     val: ValCsv = None,
@@ -76,38 +81,47 @@ def eval_triage(
     """Train a head on --train exactly as `smartinbox train triage` would; score it on --test."""
     from smartinbox.ai.csv_eval import CsvColumnError, evaluate_triage, hold_out, read_columns
     from smartinbox.ai.custom_heads import CustomHeadError
+    from smartinbox.ai.field_labels import LabelError, check_field
     from smartinbox.ai.metrics import ThresholdError
     from smartinbox.ai.registry import shared_embedder
 
     if (val is not None or oos_threshold is not None) and oos_label is None:
         _fail("--val and --oos-threshold set the out-of-scope threshold: give --oos-label too")
     try:
-        train_rows = read_columns(train, [text_col, label_col], limit)
+        check_field(field)
+        train_rows = read_columns(train, [text_col, label_col], limit, numbered=True)
         if test is None:
             train_rows, test_rows = hold_out(train_rows, label_index=1)
         else:
-            test_rows = read_columns(test, [text_col, label_col], limit)
+            test_rows = read_columns(test, [text_col, label_col], limit, numbered=True)
         val_rows = read_columns(val, [text_col, label_col], limit) if val else None
         with console.status("embedding, training and scoring…"):
             result = evaluate_triage(
-                [(t, lbl) for t, lbl in train_rows],
-                [(t, lbl) for t, lbl in test_rows],
+                [(t, lbl) for t, lbl, _ in train_rows],
+                [(t, lbl) for t, lbl, _ in test_rows],
                 shared_embedder(),
                 field,
                 oos_label,
                 oos_threshold,
                 [(t, lbl) for t, lbl in val_rows] if val_rows else None,
+                train_names=[n for _, _, n in train_rows],
+                test_names=[n for _, _, n in test_rows],
             )
-    except (CsvColumnError, CustomHeadError, ThresholdError) as exc:
+    except (CsvColumnError, CustomHeadError, ThresholdError, LabelError) as exc:
         _fail(str(exc))
     result["test_file"] = _test_source(train, test)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
     console.print(f"scored on {result['test_file']}")
+    _refused(result["rows_refused"])
     _left_out(result["labels_left_out"])
     _regularisation(result["regularisation"])
-    _summary_table("Triage", result, ["accuracy", "macro_f1"])
+    _summary_table(f"Triage: {field}", result, ["accuracy", "macro_f1"])
+    if "ordinal" in result:
+        _ordinal_table(field, result["ordinal"])
+    if "spam_score" in result:
+        console.print(f"spam probability ROC AUC: {result['spam_score']['roc_auc']}")
     labels = Table("label", "precision", "recall", "f1", "support", title="Per label")
     for name, row in result["labels"].items():
         labels.add_row(name, *(str(row[k]) for k in ("precision", "recall", "f1", "support")))
@@ -127,6 +141,10 @@ def eval_replies(
     judge_threshold: Annotated[float, typer.Option(help="Judge score counted as accepted.")] = 0.6,
     similarity_threshold: Annotated[
         float, typer.Option(help="Similarity to the team's reply counted as accepted.")
+    ] = 0.8,
+    target_precision: Annotated[
+        float,
+        typer.Option(help="Precision the auto-snooze threshold is chosen for (on the replay)."),
     ] = 0.8,
     limit: Limit = None,
     as_json: AsJson = False,
@@ -158,6 +176,7 @@ def eval_replies(
             get_judge(),
             judge_threshold,
             similarity_threshold,
+            target_precision,
         )
     result["test_file"] = _test_source(train, test)
     if as_json:
@@ -174,7 +193,25 @@ def eval_replies(
         f"(accepted: {acceptance['definition']})"
     )
     _calibration_table(result["calibration"])
+    console.print(_replay_line(result["calibration_after_replay"]))
     console.print(_throughput(result["throughput"]))
+
+
+def _replay_line(figures: dict[str, Any]) -> str:
+    head = f"calibration fitted on a replay of {figures['replayed_pairs']} train pairs"
+    if "skipped" in figures:
+        return f"{head}: not fitted ({figures['skipped']})"
+    line = f"{head} ({figures['method']}): ECE {figures['ece']} on the test messages"
+    snooze = figures.get("auto_snooze")
+    if snooze and snooze["threshold"] is not None:
+        line += (
+            f"; auto-snooze threshold {snooze['threshold']} for precision "
+            f"{snooze['target_precision']} (replay precision {snooze['precision']}, "
+            f"test precision {snooze['test_precision']} on {snooze['test_kept']} kept)"
+        )
+    elif snooze:
+        line += f"; no threshold reaches precision {snooze['target_precision']} on the replay"
+    return line
 
 
 def _throughput(figures: dict[str, Any]) -> str:
@@ -189,7 +226,7 @@ def train_triage(
     data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Labelled CSV or JSONL.")],
     text_col: Annotated[str, typer.Option(help="Column with the customer message.")] = "text",
     label_col: Annotated[str, typer.Option(help="Column with the label.")] = "label",
-    field: Annotated[str, typer.Option(help="Triage field: topic or kind.")] = "topic",
+    field: Annotated[str, typer.Option(help=FIELD_HELP)] = "topic",
     corrections: Annotated[
         bool, typer.Option(help="Add agents' corrections from the database as rows.")
     ] = True,
@@ -203,21 +240,25 @@ def train_triage(
     """Train the team's own head for a triage field; the engine uses it from then on."""
     from smartinbox.ai.csv_eval import CsvColumnError, read_columns
     from smartinbox.ai.custom_heads import CORRECTION_WEIGHT, SCOPE_FOLDS, CustomHeadError
+    from smartinbox.ai.field_labels import LabelError, check_field
     from smartinbox.ai.metrics import ThresholdError
     from smartinbox.ai.team_training import train_team_head
     from smartinbox.ai.training import ensure_models
 
     try:
-        rows = read_columns(data, [text_col, label_col])
+        check_field(field)
+        rows = read_columns(data, [text_col, label_col], numbered=True)
         val_rows = read_columns(val, [text_col, label_col]) if val else None
-    except CsvColumnError as exc:
+    except (CsvColumnError, LabelError) as exc:
         _fail(str(exc))
     texts, labels = [r[0] for r in rows], [r[1] for r in rows]
+    names = [r[2] for r in rows]
     weights = [1.0] * len(rows)
     if corrections:
         extra = _corrections(field)
         texts += [t for t, _ in extra]
         labels += [v for _, v in extra]
+        names += [f"correction {n}" for n in range(1, len(extra) + 1)]
         weights += [CORRECTION_WEIGHT] * len(extra)
         console.print(f"{len(rows)} rows from {data}, {len(extra)} from agents' corrections")
     models = get_settings().resolved_models_dir()
@@ -238,10 +279,12 @@ def train_triage(
                 oos_label=oos_label,
                 oos_threshold=oos_threshold,
                 val=[(t, lbl) for t, lbl in val_rows] if val_rows else None,
+                row_names=names,
             )
     except (CustomHeadError, ThresholdError) as exc:
         _fail(str(exc))
     head = manifest["custom_heads"][field]
+    _refused(head.get("rows_refused", []), head.get("rows_refused_count"))
     _left_out(head["labels_left_out"])
     _regularisation(head["regularisation"])
     if "oos_label" in head:
@@ -261,11 +304,42 @@ def _test_source(train: Path, test: Path | None) -> str:
 
 
 def _regularisation(chosen: dict[str, Any]) -> None:
-    scores = ", ".join(f"C {c}: {f1}" for c, f1 in chosen["macro_f1_by_c"].items())
+    scores = ", ".join(f"{_cand(c)}: {f1}" for c, f1 in chosen["macro_f1_by_c"].items())
+    inputs = chosen.get("inputs", "combined")
+    reads = "MiniLM sentence vector" if inputs == "sentence" else "TF-IDF + MiniLM + style"
     console.print(
-        f"regularisation C = {chosen['c']:g} ({chosen['chosen_on']}"
+        f"features: {reads}; regularisation C = {chosen['c']:g} ({chosen['chosen_on']}"
         + (f"; held-out macro-F1 {scores})" if scores else ")")
     )
+
+
+def _refused(messages: list[str], count: int | None = None) -> None:
+    """Rows left out because their label cannot be read, each named (at most 20 shown)."""
+    total = len(messages) if count is None else count
+    if total:
+        console.print(f"[yellow]{total} rows left out, their label cannot be read:[/yellow]")
+        for message in messages[:20]:
+            console.print(f"[yellow]  {message}[/yellow]", soft_wrap=True)
+        if total > 20:
+            console.print(f"[yellow]  and {total - 20} more[/yellow]")
+
+
+def _ordinal_table(field: str, figures: dict[str, Any]) -> None:
+    """Spearman rank correlation and ROC AUC of the head's score against ordinal labels."""
+    table = Table("measure", "value", title=f"How the {field} score ranks the labels")
+    table.add_row("Spearman rank correlation", str(figures["spearman"]))
+    for key in ("roc_auc_high_vs_rest", "roc_auc_negative_vs_rest"):
+        if key in figures:
+            table.add_row(key.replace("_", " ").replace("roc auc", "ROC AUC"), str(figures[key]))
+    for cut, value in figures["roc_auc_by_cut"].items():
+        table.add_row(f"ROC AUC, label {cut} vs below", str(value))
+    console.print(table)
+
+
+def _cand(key: str) -> str:
+    """A candidate of the cross-validated choice: "C 4" or "sentence C 4"."""
+    name, _, c = key.rpartition(" ")
+    return f"{name} C {c}" if name else f"C {c}"
 
 
 def _left_out(labels: dict[str, int]) -> None:

@@ -23,6 +23,9 @@ HEADS = ("kind", "topic", "spam", "out_of_scope", "gibberish", "urgency", "senti
 ALL_HEADS = frozenset(HEADS)
 # SMS chatter is neither a support topic nor labelled for tone; it trains these heads only.
 SMS_HEADS = frozenset({"kind", "spam"})
+# Real traffic (real_data.py's train split): real e-mail spam and ham, and real customer text,
+# label kind and spam only; none of these sets carries urgency, sentiment or a support topic.
+REAL_HEADS = frozenset({"kind", "spam"})
 
 # Weak urgency / sentiment priors for Bitext intents that describe a problem, not a wish.
 _PROBLEM_INTENTS = {
@@ -40,7 +43,7 @@ _ANGRY_TAG = "W"
 @dataclass(frozen=True)
 class Row:
     text: str
-    source: str  # bitext | sms | clinc | handwritten
+    source: str  # bitext | sms | clinc | handwritten | real
     kind: str
     topic: str
     urgency: float
@@ -122,8 +125,17 @@ def _handwritten() -> Iterator[Row]:
         )  # fmt: skip
 
 
+def _real() -> Iterator[Row]:
+    for row in read_csv("real_traffic_sample.csv.gz"):
+        spam = int(row["spam"])
+        yield Row(
+            row["text"], "real", row["kind"], "other", 0.25, 0.0, spam, 0, 0, REAL_HEADS,
+            f"{row['dataset']}:{row['key']}",
+        )  # fmt: skip
+
+
 def load_corpus() -> list[Row]:
-    return [*_bitext(), *_sms(), *_clinc(), *_handwritten()]
+    return [*_bitext(), *_sms(), *_clinc(), *_handwritten(), *_real()]
 
 
 def language_check_set() -> list[tuple[str, str]]:

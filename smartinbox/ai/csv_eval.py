@@ -23,13 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from smartinbox.ai.custom_heads import describe, train_on_usable_rows
+from smartinbox.ai.custom_heads import CustomHead, CustomHeadError, describe, train_on_usable_rows
 from smartinbox.ai.embedder import MiniLMEmbedder
-from smartinbox.ai.metrics import classification_report, reliability, with_oos_threshold
+from smartinbox.ai.field_labels import SCORED_FIELDS, read_labels
+from smartinbox.ai.metrics import auc, classification_report, reliability, with_oos_threshold
 from smartinbox.kit.text import visible_text
 
 JUDGE_ACCEPT = 0.6
 SIMILARITY_ACCEPT = 0.8
+# Train pairs `eval replies` replays to fit its calibration (each fold answered by the others).
+REPLAY_LIMIT = 600
 
 
 class CsvColumnError(ValueError):
@@ -44,7 +47,11 @@ SNIFF_CHARS = 64 * 1024
 
 
 def read_columns(
-    path: Path, columns: Sequence[str], limit: int | None = None, replies: Sequence[str] = ()
+    path: Path,
+    columns: Sequence[str],
+    limit: int | None = None,
+    replies: Sequence[str] = (),
+    numbered: bool = False,
 ) -> list[list[str]]:
     """The named columns of every row with all of them non-empty (a file may be large).
 
@@ -54,16 +61,20 @@ def read_columns(
     A `.jsonl` or `.ndjson` file (what `smartinbox import` reads) is one JSON object per line,
     its keys the columns. An HTML value (an e-mail body) becomes its visible text, as the inbox reads an HTML
     message; in the `replies` columns with its lines and paragraphs, as a reply is sent.
+    With `numbered`, each row ends with where it is in the file ("row 12": the twelfth record
+    after the header; "line 12" of a JSONL file), for messages about one row.
     """
     keep_lines = [c in replies for c in columns]
     if Path(path).suffix.lower() in JSONL_SUFFIXES:
-        return _read_jsonl(path, columns, limit, keep_lines)
-    try:
-        return _read_columns(path, columns, limit, "utf-8-sig", "strict", keep_lines)
-    except UnicodeDecodeError:
-        # Not UTF-8: an Excel export on Windows. cp1252 leaves five bytes undefined; those
-        # become U+FFFD rather than stopping the run.
-        return _read_columns(path, columns, limit, "cp1252", "replace", keep_lines)
+        rows = _read_jsonl(path, columns, limit, keep_lines)
+    else:
+        try:
+            rows = _read_columns(path, columns, limit, "utf-8-sig", "strict", keep_lines)
+        except UnicodeDecodeError:
+            # Not UTF-8: an Excel export on Windows. cp1252 leaves five bytes undefined; those
+            # become U+FFFD rather than stopping the run.
+            rows = _read_columns(path, columns, limit, "cp1252", "replace", keep_lines)
+    return rows if numbered else [row[:-1] for row in rows]
 
 
 def _read_columns(
@@ -82,13 +93,13 @@ def _read_columns(
         reader = csv.reader(handle, delimiter=delimiter)
         header = next(reader, [])
         index = [_column_index(header, c) for c in columns]
-        for record in reader:
+        for number, record in enumerate(reader, 1):
             values = [
                 visible_text(record[i] if i < len(record) else "", lines).strip()
                 for i, lines in zip(index, keep_lines, strict=True)
             ]
             if all(values):
-                rows.append(values)
+                rows.append([*values, f"row {number}"])
                 if limit and len(rows) >= limit:
                     break
     if not rows:
@@ -118,7 +129,7 @@ def _read_jsonl(
                 for column, lines in zip(columns, keep_lines, strict=True)
             ]
             if all(values):
-                rows.append(values)
+                rows.append([*values, f"line {number}"])
                 if limit and len(rows) >= limit:
                     break
     if not rows:
@@ -183,6 +194,8 @@ def evaluate_triage(
     oos_label: str | None = None,
     oos_threshold: float | None = None,
     val: Sequence[tuple[str, str]] | None = None,
+    train_names: Sequence[str] | None = None,
+    test_names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Train a `field` head on `train` (text, label) pairs and score it on `test`.
 
@@ -190,6 +203,12 @@ def evaluate_triage(
     when its scope score (custom_heads.py) is below `oos_threshold`; without a threshold the
     one `smartinbox train triage` would choose is used: on out-of-fold scores of the training
     rows and on the `val` rows, balancing OOS recall and in-scope accuracy.
+
+    Labels are read as field_labels.py says; rows whose label cannot be read are left out and
+    listed (`rows_refused`) by their names in `train_names` and `test_names`. For urgency and
+    sentiment the result also ranks the head's score against the labels (`ordinal`: Spearman
+    rank correlation and ROC AUC at each cut of the scale); for spam, the ROC AUC of the spam
+    probability.
     """
     started = time.perf_counter()
     trained = train_on_usable_rows(
@@ -200,28 +219,43 @@ def evaluate_triage(
         oos_label=oos_label,
         oos_threshold=oos_threshold,
         val=val,
+        row_names=[f"--train {n}" for n in train_names] if train_names else None,
     )
     head, left_out = trained.head, trained.left_out
+    read = read_labels(
+        field,
+        [label for _, label in test],
+        [f"--test {n}" for n in test_names] if test_names else None,
+    )
+    if not read.kept:
+        raise CustomHeadError("no --test row has a label the field can read")
+    test = [(test[i][0], label) for i, label in zip(read.kept, read.labels, strict=True)]
     done = time.perf_counter()
     texts = [t for t, _ in test]
-    predicted, confidence, scope = head.predict_scope(texts, embedder.features(texts))
+    vectors = embedder.features(texts)
+    predicted, confidence, scope = head.predict_scope(texts, vectors)
     elapsed = time.perf_counter() - done
     if oos_label is not None:
         predicted = with_oos_threshold(predicted, list(scope), oos_label, head.oos_threshold)
-    report = classification_report(
-        [label for _, label in test], predicted, confidence, oos_label=oos_label
-    )
+    truth = [label for _, label in test]
+    report = classification_report(truth, predicted, confidence, oos_label=oos_label)
     if "oos" in report:
         report["oos"]["threshold"] = head.oos_threshold
         report["oos"]["score"] = describe(head)["oos_score"]
     chosen = {"oos_threshold_chosen": trained.scope} if trained.scope else {}
-    unseen = sorted({label for _, label in test} - set(head.classes))
+    if field in SCORED_FIELDS:
+        proba = head.proba(texts, vectors)
+        chosen["ordinal" if field != "spam" else "spam_score"] = scored_figures(
+            field, head, proba, [read.values[label] for label in truth]
+        )
+    unseen = sorted(set(truth) - set(head.classes))
     return {
         "field": field,
         "train_rows": len(train),
         "labels_trained": len(head.classes),
         "labels_left_out": left_out,
         "labels_unseen_in_training": unseen,
+        "rows_refused": [*trained.refused, *read.refused_messages()],
         "regularisation": head.regularisation.describe(),
         **chosen,
         **report,
@@ -232,6 +266,48 @@ def evaluate_triage(
     }
 
 
+# Urgency at or above this value (high, critical, P1, P2) is what "urgent" means in the inbox.
+HIGH_URGENCY = 0.8
+
+
+def scored_figures(
+    field: str, head: CustomHead, proba: Any, truth_values: Sequence[float]
+) -> dict[str, Any]:
+    """How well the head's score ranks the labels' values: for urgency and sentiment the
+    Spearman rank correlation of the expected value with the label's value and the ROC AUC of
+    the expected value at each cut of the scale (label at or above it against below); for
+    urgency also high-vs-rest, for sentiment negative-vs-rest. For spam, the ROC AUC of the
+    spam probability."""
+    from scipy.stats import spearmanr
+
+    truth = np.asarray(truth_values, dtype=np.float64)
+    if field == "spam":
+        score = head.head.positive(proba)
+        value = auc([float(v) for v in score], [bool(v >= 0.5) for v in truth])
+        return {"roc_auc": None if value is None else round(value, 4), "n": len(truth)}
+    expected = np.asarray(head.head.expected_value(proba), dtype=np.float64)
+    names: dict[float, str] = {}
+    for label, centre in head.head.centres.items():
+        names.setdefault(round(centre, 4), label)
+    cuts: dict[str, float | None] = {}
+    for cut in sorted(set(truth.round(4)))[1:]:
+        name = names.get(cut, f"{cut:g}")
+        value = auc([float(v) for v in expected], [bool(v >= cut) for v in truth.round(4)])
+        cuts[f">= {name}"] = None if value is None else round(value, 4)
+    out: dict[str, Any] = {"n": len(truth), "roc_auc_by_cut": cuts}
+    if len(set(truth)) > 1 and len(set(expected.round(6))) > 1:
+        out["spearman"] = round(float(spearmanr(expected, truth).statistic), 4)
+    else:
+        out["spearman"] = None
+    if field == "urgency":
+        value = auc([float(v) for v in expected], [bool(v >= HIGH_URGENCY) for v in truth])
+        out["roc_auc_high_vs_rest"] = None if value is None else round(value, 4)
+    else:
+        value = auc([float(-v) for v in expected], [bool(v < 0) for v in truth])
+        out["roc_auc_negative_vs_rest"] = None if value is None else round(value, 4)
+    return out
+
+
 def evaluate_replies(
     train: Sequence[tuple[str, str]],
     test: Sequence[tuple[str, str]],
@@ -239,8 +315,14 @@ def evaluate_replies(
     judge: Any,
     judge_threshold: float = JUDGE_ACCEPT,
     similarity_threshold: float = SIMILARITY_ACCEPT,
+    target_precision: float | None = None,
+    replay_limit: int = REPLAY_LIMIT,
 ) -> dict[str, Any]:
-    """Suggest a reply to each test message from a memory of the train pairs; compare."""
+    """Suggest a reply to each test message from a memory of the train pairs; compare.
+
+    Also replays the train pairs (reply_replay.py: each fold answered from the others) to fit
+    a calibration on them alone, and reports the test ECE after it and, with
+    `target_precision`, the auto-snooze threshold the replay chooses for it."""
     from smartinbox.ai.engine import MemoryItem, MessageInput
     from smartinbox.ai.memory import ReplyMemory
 
@@ -267,6 +349,9 @@ def evaluate_replies(
         for j, c in zip(scores, similarity, strict=True)
     ]
     confidence = [s.confidence for s in suggestions]
+    replayed = _replay_figures(
+        engine, train, confidence, accepted, similarity_threshold, target_precision, replay_limit
+    )
     return {
         "train_pairs": len(train),
         "n": len(test),
@@ -280,8 +365,52 @@ def evaluate_replies(
             ),
         },
         "calibration": reliability(confidence, accepted),
+        "calibration_after_replay": replayed,
         "throughput": {"messages_per_s": round(len(test) / elapsed, 1) if elapsed > 0 else None},
     }
+
+
+def _replay_figures(
+    engine: Any,
+    train: Sequence[tuple[str, str]],
+    confidence: Sequence[float],
+    accepted: Sequence[int],
+    similarity_threshold: float,
+    target_precision: float | None,
+    limit: int,
+) -> dict[str, Any]:
+    from smartinbox.ai.reply_replay import (
+        ReplayPair,
+        fit_from_replay,
+        replay,
+        snooze_threshold_for_precision,
+    )
+
+    pairs = [ReplayPair(str(n), m, r) for n, (m, r) in enumerate(train)]
+    outcomes = replay(engine, pairs, limit=limit, accept_at=similarity_threshold)
+    out: dict[str, Any] = {
+        "replayed_pairs": len(outcomes.accepted),
+        "replay_definition": f"similarity >= {similarity_threshold} to the team's reply",
+    }
+    curve = fit_from_replay(outcomes)
+    if curve is None:
+        out["skipped"] = "the replay saw too few accepted or rejected suggestions to fit"
+        return out
+    calibrated = [curve.apply(c) for c in confidence]
+    out["method"] = curve.method
+    out["ece"] = reliability(calibrated, accepted)["ece"]
+    if target_precision is not None:
+        choice = snooze_threshold_for_precision(
+            [curve.apply(c) for c in outcomes.confidence], outcomes.accepted, target_precision
+        )
+        if choice["threshold"] is not None:
+            kept = [
+                a for c, a in zip(calibrated, accepted, strict=True) if c >= choice["threshold"]
+            ]
+            choice["test_kept"] = len(kept)
+            choice["test_precision"] = round(sum(kept) / len(kept), 4) if kept else None
+        out["auto_snooze"] = choice
+    return out
 
 
 def _spread(values: Sequence[float]) -> dict[str, float]:

@@ -36,21 +36,27 @@ import numpy.typing as npt
 from smartinbox.ai.artifacts import gzip_json_bytes, load_gzip_json, load_npz, npz_bytes
 from smartinbox.ai.embedder import DIMENSIONS, FEATURE_OUTPUTS, FloatMatrix
 from smartinbox.ai.features import TfidfFeaturizer, assemble, style_matrix
+from smartinbox.ai.field_labels import FIELDS, SCORED_FIELDS, read_labels
+from smartinbox.ai.field_labels import MAX_LABEL_CHARS as LABEL_CHARS
 from smartinbox.ai.heads import LinearHead
 from smartinbox.ai.metrics import choose_settled_threshold, oos_balance
 
 log = logging.getLogger(__name__)
 
-# Fields a team may bring its own labels for: the categorical triage answers. Urgency,
-# sentiment and spam are scores whose meaning does not depend on a team's vocabulary.
-CUSTOM_FIELDS = ("topic", "kind")
+# Fields a team may bring its own labels for: every triage answer. Urgency, sentiment and spam
+# labels are read into the engine's scale (field_labels.py); the head reports their expected value.
+CUSTOM_FIELDS = FIELDS
 VARIANT = "combined"
+# What a team head reads, chosen per team by cross-validation on its training rows together with
+# C: "combined" is TF-IDF n-grams, every MiniLM output and style cues; "sentence" the MiniLM
+# sentence vector alone, which generalises better from a few examples per label.
+INPUTS = ("combined", "sentence")
 REGULARISATION_C = 4.0
 # An agent's correction is a deliberate, checked label; it outweighs a row of imported history.
 CORRECTION_WEIGHT = 3.0
 MIN_ROWS_PER_LABEL = 2
-# The inbox stores a topic in 64 characters and a kind in 32.
-MAX_LABEL_CHARS = {"topic": 64, "kind": 32}
+# The inbox stores a label in 200 characters (migration 0010).
+MAX_LABEL_CHARS = {name: LABEL_CHARS for name in FIELDS}
 # The scope score's nearest-neighbour part reads at most this many in-scope training vectors
 # (a seeded sample beyond it): 15 MB in the model folder, one matrix product per batch.
 MAX_ANCHORS = 20_000
@@ -100,9 +106,16 @@ class Regularisation:
     c: float
     chosen_on: str
     macro_f1: dict[str, float] = dataclasses.field(default_factory=dict)
+    # What the head reads (`INPUTS`), chosen with C.
+    inputs: str = VARIANT
 
     def describe(self) -> dict[str, Any]:
-        return {"c": self.c, "chosen_on": self.chosen_on, "macro_f1_by_c": self.macro_f1}
+        return {
+            "c": self.c,
+            "inputs": self.inputs,
+            "chosen_on": self.chosen_on,
+            "macro_f1_by_c": self.macro_f1,
+        }
 
     @classmethod
     def from_description(cls, data: dict[str, Any] | None) -> Regularisation:
@@ -110,7 +123,8 @@ class Regularisation:
             # Heads stored before the choice was made per team used the default.
             return cls(REGULARISATION_C, "default")
         scores = {str(k): float(v) for k, v in (data.get("macro_f1_by_c") or {}).items()}
-        return cls(float(data["c"]), str(data.get("chosen_on", "")), scores)
+        inputs = str(data.get("inputs") or VARIANT)
+        return cls(float(data["c"]), str(data.get("chosen_on", "")), scores, inputs)
 
 
 @dataclass
@@ -204,10 +218,9 @@ class CustomHead:
         return self.head.classes
 
     def proba(self, texts: Sequence[str], embeddings: FloatMatrix) -> FloatMatrix:
-        matrix = assemble(
-            VARIANT, self.featurizer.transform(texts), embeddings, style_matrix(texts)
+        return self.head.proba(
+            _matrix(self.regularisation.inputs, self.featurizer, texts, embeddings)
         )
-        return self.head.proba(matrix)
 
     def predict(
         self, texts: Sequence[str], embeddings: FloatMatrix
@@ -237,6 +250,7 @@ class CustomHead:
             "oos_threshold": self.oos_threshold,
             "regularisation": self.regularisation.describe(),
             "scope_model": self.scope_model.describe() if self.scope_model else None,
+            "centres": self.head.centres,
         }
         arrays = {**idf, "coef": self.head.coef, "intercept": self.head.intercept}
         if self.oos_label is not None and self.anchors is not None:
@@ -259,6 +273,7 @@ class CustomHead:
             classes=[str(c) for c in meta["classes"]],
             coef=arrays["coef"],
             intercept=arrays["intercept"],
+            centres={str(k): float(v) for k, v in (meta.get("centres") or {}).items()},
         )
         return cls(
             field=field,
@@ -290,6 +305,9 @@ def load_custom_heads(files: dict[str, bytes]) -> dict[str, CustomHead]:
         if f"custom_{field}.json.gz" not in files:
             continue
         head = CustomHead.from_files(field, files)
+        if field in SCORED_FIELDS and set(head.head.centres) != set(head.classes):
+            log.warning("the team's %s head has no value for each label; it is not used", field)
+            continue
         if head.features != list(FEATURE_OUTPUTS):
             # Its weights read features this release no longer computes: the shipped head
             # answers until the team retrains (the labels are still in the inbox).
@@ -322,6 +340,9 @@ class TrainedHead:
     scope: dict[str, Any] = dataclasses.field(default_factory=dict)
     # The training rows' out-of-fold scores, when they chose the threshold.
     folds: Scored | None = None
+    # Rows whose label the field cannot read (too long, not a known value), each a message
+    # naming its row: they are left out, the other rows train the head.
+    refused: list[str] = dataclasses.field(default_factory=list)
 
 
 def train_on_usable_rows(
@@ -333,12 +354,22 @@ def train_on_usable_rows(
     oos_label: str | None = None,
     oos_threshold: float | None = None,
     val: Sequence[tuple[str, str]] | None = None,
+    row_names: Sequence[str] | None = None,
 ) -> TrainedHead:
     """Train on the rows `usable_rows` keeps (embedding only those with `embed`).
+
+    Labels are first read as field_labels.py says; a row whose label cannot be read is left
+    out and listed in `refused` by its name in `row_names` (by default "row N", 1-based).
 
     With `oos_label` the head also marks messages out of scope, below `oos_threshold` or, when
     none is given, below the threshold chosen on out-of-fold scores of the training rows and
     on the `val` (text, label) rows (see the module's docstring)."""
+    if field not in CUSTOM_FIELDS:
+        raise CustomHeadError(f"field must be one of {', '.join(CUSTOM_FIELDS)}, not {field!r}")
+    read = read_labels(field, labels, row_names)
+    texts = [texts[i] for i in read.kept]
+    weights = None if weights is None else [weights[i] for i in read.kept]
+    labels = read.labels
     kept, scarce = usable_rows(labels)
     if len({labels[i] for i in kept}) < 2:
         rare = f"; too few rows for: {', '.join(list(scarce)[:10])}" if scarce else ""
@@ -349,8 +380,10 @@ def train_on_usable_rows(
     chosen_labels = [labels[i] for i in kept]
     chosen_weights = None if weights is None else [weights[i] for i in kept]
     vectors = embed(chosen)
-    head = train_custom_head(field, chosen, chosen_labels, vectors, chosen_weights)
-    trained = TrainedHead(head, scarce)
+    head = train_custom_head(
+        field, chosen, chosen_labels, vectors, chosen_weights, values=read.values
+    )
+    trained = TrainedHead(head, scarce, refused=read.refused_messages())
     if oos_label is None:
         return trained
     if oos_label not in head.classes:
@@ -360,7 +393,14 @@ def train_on_usable_rows(
         trained.scope = {"threshold": oos_threshold, "chosen_on": "given"}
         return trained
     folds = out_of_fold_scope(
-        field, chosen, chosen_labels, vectors, chosen_weights, oos_label, c=head.regularisation.c
+        field,
+        chosen,
+        chosen_labels,
+        vectors,
+        chosen_weights,
+        oos_label,
+        c=head.regularisation.c,
+        inputs=head.regularisation.inputs,
     )
     learned = learn_scope(folds, oos_label)
     if learned is not None:
@@ -488,6 +528,7 @@ def out_of_fold_scope(
     oos_label: str,
     folds: int = SCOPE_FOLDS,
     c: float = REGULARISATION_C,
+    inputs: str = VARIANT,
 ) -> Scored:
     """The label, predicted label and scope score of each training row, each from a head
     fitted on the other folds (stratified, seeded). A label too rare to reach every fold is simply
@@ -514,6 +555,7 @@ def out_of_fold_scope(
             embeddings[fit],
             None if weights is None else [weights[i] for i in fit],
             c,
+            inputs,
         )
         head.anchors = scope_anchors(embeddings[fit], fit_labels, oos_label)
         head.oos_label = oos_label
@@ -562,19 +604,23 @@ def train_custom_head(
     embeddings: FloatMatrix,
     weights: Sequence[float] | None = None,
     c: float | None = None,
+    inputs: str | None = None,
+    values: dict[str, float] | None = None,
 ) -> CustomHead:
-    """Fit a head predicting `labels` from `texts` (whose MiniLM vectors are `embeddings`),
-    with regularisation strength `c` or, without one, the one `choose_regularisation` picks."""
+    """Fit a head predicting `labels` from `texts` (whose MiniLM features are `embeddings`).
+
+    With `c` (and `inputs`, by default "combined") given, the head is fitted with them;
+    otherwise `choose_regularisation` picks both on the training rows. Urgency, sentiment and
+    spam labels are read as field_labels.py says; the head keeps each label's value (`values`
+    when given: the scale of the file they were read from)."""
     if field not in CUSTOM_FIELDS:
         raise CustomHeadError(f"field must be one of {', '.join(CUSTOM_FIELDS)}, not {field!r}")
     if len(texts) != len(labels) or len(texts) != len(embeddings):
         raise CustomHeadError("one label and one vector per text are required")
-    too_long = sorted({lbl for lbl in labels if len(lbl) > MAX_LABEL_CHARS[field]})
-    if too_long:
-        raise CustomHeadError(
-            f"{field} labels may have at most {MAX_LABEL_CHARS[field]} characters: "
-            + ", ".join(too_long[:5])
-        )
+    read = read_labels(field, labels)
+    if read.refused:
+        raise CustomHeadError("; ".join(read.refused_messages()[:5]))
+    labels = read.labels
     counts: dict[str, int] = {}
     for label in labels:
         counts[label] = counts.get(label, 0) + 1
@@ -589,10 +635,22 @@ def train_custom_head(
     if c is None:
         regularisation = choose_regularisation(texts, labels, embeddings, weights)
     else:
-        regularisation = Regularisation(c, "given")
-    head = _fit(field, texts, labels, embeddings, weights, regularisation.c)
+        regularisation = Regularisation(c, "given", inputs=inputs or VARIANT)
+    head = _fit(field, texts, labels, embeddings, weights, regularisation.c, regularisation.inputs)
     head.regularisation = regularisation
+    if field in SCORED_FIELDS:
+        known = {**read.values, **(values or {})}
+        head.head.centres = {label: known[label] for label in head.classes}
     return head
+
+
+def _matrix(
+    inputs: str, featurizer: TfidfFeaturizer, texts: Sequence[str], embeddings: FloatMatrix
+) -> Any:
+    """The features a head reading `inputs` (`INPUTS`) sees of `texts`."""
+    if inputs == "sentence":
+        return np.asarray(embeddings[:, :DIMENSIONS], dtype=np.float32)
+    return assemble(VARIANT, featurizer.transform(texts), embeddings, style_matrix(texts))
 
 
 def choose_regularisation(
@@ -601,10 +659,12 @@ def choose_regularisation(
     embeddings: FloatMatrix,
     weights: Sequence[float] | None = None,
     grid: Sequence[float] = C_GRID,
+    inputs: Sequence[str] = INPUTS,
 ) -> Regularisation:
-    """The C of `grid` with the best mean macro-F1 over `SELECTION_FOLDS` stratified, seeded
-    folds (the smaller C on a tie). Each fold fits its own TF-IDF vocabulary once, shared by
-    every strength; each strength's model is fitted from scratch."""
+    """The inputs (`INPUTS`) and C of `grid` with the best mean macro-F1 over
+    `SELECTION_FOLDS` stratified, seeded folds of the training rows (on a tie, the first
+    inputs and the smaller C). Each fold fits its own TF-IDF vocabulary once, shared by every
+    strength; each model is fitted from scratch. Nothing outside the training rows is read."""
     from sklearn.model_selection import StratifiedKFold
 
     from smartinbox.ai.metrics import classification_report
@@ -631,37 +691,45 @@ def choose_regularisation(
         if len(set(fit_labels)) < 2:
             continue
         fit_texts, held_texts = [texts[i] for i in fit], [texts[i] for i in held]
-        featurizer = TfidfFeaturizer().fit(fit_texts)
-        matrix = assemble(
-            VARIANT, featurizer.transform(fit_texts), embeddings[fit], style_matrix(fit_texts)
-        )
-        held_matrix = assemble(
-            VARIANT, featurizer.transform(held_texts), embeddings[held], style_matrix(held_texts)
-        )
+        featurizer = TfidfFeaturizer().fit(fit_texts) if VARIANT in inputs else TfidfFeaturizer()
+        matrices = {
+            name: (
+                _matrix(name, featurizer, fit_texts, embeddings[fit]),
+                _matrix(name, featurizer, held_texts, embeddings[held]),
+            )
+            for name in inputs
+        }
         sample_weight = (
             None if weights is None else np.asarray([weights[i] for i in fit], dtype=np.float64)
         )
-        folds.append((matrix, fit_labels, sample_weight, held_matrix, [labels[i] for i in held]))
+        folds.append((matrices, fit_labels, sample_weight, [labels[i] for i in held]))
 
-    def held_out_macro_f1(fold: int, c: float) -> float:
-        matrix, fit_labels, sample_weight, held_matrix, held_labels = folds[fold]
+    def held_out_macro_f1(fold: int, name: str, c: float) -> float:
+        matrices, fit_labels, sample_weight, held_labels = folds[fold]
+        matrix, held_matrix = matrices[name]
         model = _logistic_regression(c).fit(matrix, fit_labels, sample_weight=sample_weight)
         predicted = [str(p) for p in model.predict(held_matrix)]
         return float(classification_report(held_labels, predicted)["macro_f1"])
 
-    scores: dict[float, list[float]] = {c: [] for c in grid}
+    candidates = [(name, c) for name in inputs for c in sorted(grid)]
+    scores: dict[tuple[str, float], list[float]] = {key: [] for key in candidates}
     for fold in range(len(folds)):
-        for c in grid:
-            scores[c].append(held_out_macro_f1(fold, c))
+        for name, c in candidates:
+            scores[(name, c)].append(held_out_macro_f1(fold, name, c))
     if not all(scores.values()):
         return Regularisation(REGULARISATION_C, "default: no fold held two labels to learn")
-    means = {c: float(np.mean(values)) for c, values in scores.items()}
-    best = max(sorted(grid), key=lambda c: means[c])
+    means = {key: float(np.mean(values)) for key, values in scores.items()}
+    best_inputs, best_c = max(candidates, key=lambda key: means[key])
     return Regularisation(
-        best,
+        best_c,
         f"{len(folds)}-fold cross-validation on {len(rows)} rows",
-        {f"{c:g}": round(means[c], 4) for c in sorted(grid)},
+        {_candidate(name, c, inputs): round(means[(name, c)], 4) for name, c in candidates},
+        best_inputs,
     )
+
+
+def _candidate(name: str, c: float, inputs: Sequence[str]) -> str:
+    return f"{c:g}" if len(inputs) == 1 else f"{name} {c:g}"
 
 
 def _proportional_sample(labels: Sequence[str], cap: int) -> list[int]:
@@ -688,9 +756,10 @@ def _fit(
     embeddings: FloatMatrix,
     weights: Sequence[float] | None = None,
     c: float = REGULARISATION_C,
+    inputs: str = VARIANT,
 ) -> CustomHead:
     featurizer = TfidfFeaturizer().fit(texts)
-    matrix = assemble(VARIANT, featurizer.transform(texts), embeddings, style_matrix(texts))
+    matrix = _matrix(inputs, featurizer, texts, embeddings)
     model = _logistic_regression(c)
     sample_weight = np.asarray(weights, dtype=np.float64) if weights is not None else None
     model.fit(matrix, list(labels), sample_weight=sample_weight)
@@ -703,7 +772,13 @@ def _fit(
         coef=coef,
         intercept=intercept,
     )
-    return CustomHead(field=field, featurizer=featurizer, head=head, rows=len(texts))
+    return CustomHead(
+        field=field,
+        featurizer=featurizer,
+        head=head,
+        rows=len(texts),
+        regularisation=Regularisation(c, "given", inputs=inputs),
+    )
 
 
 def _logistic_regression(c: float) -> Any:

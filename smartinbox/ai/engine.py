@@ -24,6 +24,10 @@ class Turn:
     ref_id: str | None = None
 
 
+# The name the reply choice uses for a turn of the conversation.
+HistoryTurn = Turn
+
+
 @dataclass(frozen=True)
 class MessageInput:
     """What the engine sees of a customer message (plain text; HTML already reduced)."""
@@ -65,6 +69,9 @@ class Triage:
     model_version: str = ""
     latency_ms: float = 0.0
     note: str | None = None  # why this result is not what the provider was asked for
+    # Why the message is urgent, in words ("outage", "money lost", "deadline", "repeated
+    # contact", "legal threat", "negative sentiment"); empty when nothing says so.
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +104,9 @@ class Suggestion:
     prompt_version: str | None = None
     latency_ms: float = 0.0
     note: str | None = None  # e.g. why a generated reply was replaced by the best evidence
+    # Nothing stored fits: `text` is the closest evidence's reply, shown as such, not a
+    # suggestion to send ("no confident suggestion"), and `note` says why.
+    abstained: bool = False
 
 
 @dataclass

@@ -131,16 +131,41 @@ class FilledReply:
     content_gaps: int = 0  # placeholders that stood for content we do not have
 
 
-_DETERMINER_BEFORE = re.compile(r"\b(?:the|our|your|a|an)\s+$", re.IGNORECASE)
+_DETERMINER_BEFORE = re.compile(
+    r"\b(?:the|our|your|a|an)\s+(?:(?:specific|particular|exact|relevant|corresponding|respective|appropriate)\s+)?$",
+    re.IGNORECASE,
+)
+_ARTICLE_AND_WORD = re.compile(
+    r"\b(?:a|an|the)\s+(?!(?:specific|particular|exact|relevant|corresponding|respective|appropriate)\b)[a-z-]+\s+$",
+    re.IGNORECASE,
+)
+# "from {{Start Time}} to {{End Time}}" with neither value known.
+_HOURS_RANGE = re.compile(
+    r"(?P<lead>\b(?:are|is)\s+)?(?:from\s+)?\{\{[^{}]*start time[^{}]*\}\}\s*(?:to|-|–|until|till)\s*"
+    r"\{\{[^{}]*end time[^{}]*\}\}",
+    re.IGNORECASE,
+)
+# "available {{Customer Support Hours}}": the neutral phrase needs a preposition.
+_AVAILABLE_BEFORE = re.compile(r"\bavailable\s+$", re.IGNORECASE)
 _ORDER_LEAD = re.compile(
-    r"(?:\b(?:the|your|this|that)\s+)?\b(?:order|purchase|item)"
-    r"(?:\s+(?:with|bearing|labell?ed|associated with)(?:\s+the)?)?"
-    r"(?:\s+(?:number|no\.?|id|reference))?\s*:?\s*#?\s*$",
+    r"(?:\b(?:the|your|this|that)\s+)?(?:(?:specific|particular|exact|relevant|corresponding|respective|appropriate)\s+)?\b(?:order|purchase|item)"
+    r"(?:\s+(?:with|bearing|labell?ed(?:\s+with)?|associated with)(?:\s+the)?)?"
+    r"(?:\s+(?:number|no\.?|id|reference))?\s*:?\s*#?\s*$"
+    # "... the ID {{Order Number}}", "the specific {{Order Number}}"
+    r"|\b(?:the|a|an)\s+(?:(?:specific|particular|exact|relevant|corresponding|respective|appropriate)\s+)?(?:(?:number|no\.?|id|code|reference)\s+)?"
+    r":?\s*#?\s*$",
     re.IGNORECASE,
 )
 _INVOICE_LEAD = re.compile(
-    r"(?:\b(?:the|your|this|that)\s+)?\b(?:invoice|bill)?(?:\s+with)?(?:\s+the)?"
+    r"(?:\b(?:the|your|this|that)\s+)?(?:(?:specific|particular|exact|relevant|corresponding|respective|appropriate)\s+)?\b(?:invoice|bill)?"
+    r"(?:\s+with)?(?:\s+the)?"
     r"\s*(?:number|no\.?|id|reference(?:\s+number)?)?\s*:?\s*#?\s*$",
+    re.IGNORECASE,
+)
+# "with the number {{Reference Number}}": the article and noun go with the placeholder.
+_NUMBER_LEAD = re.compile(
+    r"\b(?:the|a|an)\s+(?:(?:specific|particular|exact|relevant|corresponding|respective|appropriate)\s+)?(?:(?:number|no\.?|id|code|reference)\s+)?"
+    r":?\s*#?\s*$",
     re.IGNORECASE,
 )
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|^\s*(?:[-*•]|\d+\.)\s+)$")
@@ -154,6 +179,13 @@ def fill_placeholders(
     values = dict(entities)
     if customer_name and customer_name.strip():
         values["name"] = customer_name.strip().split()[0]
+    if "start_time" not in values and "end_time" not in values:
+        template = _HOURS_RANGE.sub(
+            lambda m: (
+                "are our usual business hours" if m.group("lead") else "during our business hours"
+            ),
+            template,
+        )
     lines = [_fill_line(line, values, result) for line in template.split("\n")]
     text = "\n".join(line for line in lines if line is not None)
     result.text = _tidy(text)
@@ -197,11 +229,14 @@ def _neutral(kind: str, label: str, before: str) -> tuple[str, str]:
         return before, "your order"
     if kind in ("invoice", "tracking"):
         noun = "invoice" if kind == "invoice" else "tracking number"
-        lead = _INVOICE_LEAD.search(before) if kind == "invoice" else None
+        lead = _INVOICE_LEAD.search(before) if kind == "invoice" else _NUMBER_LEAD.search(before)
         if lead and lead.group(0).strip():
             return before[: lead.start()], f"your {noun}"
         return _drop_determiner(before), f"your {noun}"
     if kind == "reference":
+        lead = _NUMBER_LEAD.search(before)
+        if lead and lead.group(0).strip():
+            return before[: lead.start()], "your reference number"
         return _drop_determiner(before), "your reference number"
     if kind == "name":
         if before.rstrip().lower().endswith("dear"):
@@ -210,8 +245,17 @@ def _neutral(kind: str, label: str, before: str) -> tuple[str, str]:
     if kind == "list_item":
         return before, "other cases"
     phrase = fixed_phrase(kind, label)
+    if (
+        phrase.split(" ", 1)[0] in ("our", "your")
+        and " " in phrase
+        and _ARTICLE_AND_WORD.search(before)
+    ):
+        # "a dedicated {{Phone}}": the article already stands; "our" would dangle after it.
+        return before, phrase.split(" ", 1)[1]
     if phrase.split(" ", 1)[0] in ("our", "your", "the", "a"):
         before = _drop_determiner(before)
+    if kind == "hours" and _AVAILABLE_BEFORE.search(before):
+        phrase = "during " + phrase
     return before, phrase
 
 
@@ -226,7 +270,20 @@ _MULTI_SPACE = re.compile(r"[ \t]{2,}")
 _EMPTY_LEAD = re.compile(r"(^|\n)[ \t]*[,;][ \t]*")
 
 
+# The same phrase of two to five words twice in a row ("our website, our website"): two
+# placeholders that both became the same neutral wording.
+_REPEATED_PHRASE = re.compile(
+    r"\b(?P<p>[A-Za-z']+(?:\s+[A-Za-z']+){1,4})(?:\s*(?:,|or|and|/)?\s+(?P=p)\b)+"
+)
+
+
+# One word twice in a row ("our website website"), a word that never repeats in good text.
+_REPEATED_WORD = re.compile(r"\b(?P<w>(?!(?:very|had|that|really|bye)\b)[A-Za-z]{3,})\s+(?P=w)\b")
+
+
 def _tidy(text: str) -> str:
+    text = _REPEATED_PHRASE.sub(r"\g<p>", text)
+    text = _REPEATED_WORD.sub(r"\g<w>", text)
     text = _DOUBLE_COMMA.sub(",", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     text = _MULTI_SPACE.sub(" ", text)

@@ -18,6 +18,8 @@ from smartinbox.ai.calibration import enough_outcomes, fit_calibration
 from smartinbox.ai.custom_heads import CustomHeadError, describe, train_on_usable_rows
 from smartinbox.ai.embedder import MiniLMEmbedder
 
+REFUSED_LISTED = 50
+
 
 def train_team_head(
     models_dir: Path,
@@ -29,6 +31,7 @@ def train_team_head(
     oos_label: str | None = None,
     val: Sequence[tuple[str, str]] | None = None,
     oos_threshold: float | None = None,
+    row_names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Train the `field` head on the team's labelled texts and store it; returns the manifest.
 
@@ -54,10 +57,15 @@ def train_team_head(
         oos_label=oos_label,
         oos_threshold=oos_threshold,
         val=val,
+        row_names=row_names,
     )
     head = trained.head
     custom = dict(read_manifest(models_dir).get("custom_heads", {}))
     entry = {**describe(head), "labels_left_out": trained.left_out, "trained_at": _now()}
+    if trained.refused:
+        # Rows whose label could not be read, named (the first `REFUSED_LISTED`) and counted.
+        entry["rows_refused"] = trained.refused[:REFUSED_LISTED]
+        entry["rows_refused_count"] = len(trained.refused)
     if trained.scope:
         entry["oos_threshold_chosen"] = trained.scope
     custom[field] = entry

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated
 
@@ -14,11 +12,14 @@ from smartinbox.analytics import charts, drill, rollups, service
 from smartinbox.analytics import feedback as feedback_service
 from smartinbox.analytics.periods import PERIOD_LABELS, Period, local_day, resolve, zone
 from smartinbox.analytics.schemas import FeedbackAnalyticsOut, Filters, InsightsOut
+from smartinbox.analytics.workflow import WorkflowFiguresOut, workflow_figures
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.inbox.schemas import MessageOut
+from smartinbox.kit import csvout
 from smartinbox.kit.errors import NotFound, ValidationFailed
+from smartinbox.kit.ids import Int64Query, row_id
 from smartinbox.kit.pagination import MAX_PAGE, Page
 from smartinbox.kit.timeutil import utcnow
 
@@ -86,12 +87,7 @@ def feedback_period(
 
 
 def _id(value: str | None, field: str) -> int | None:
-    value = _blank(value)
-    if value is None:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValidationFailed(f"{field} must be a positive whole number", field=field)
-    return int(value)
+    return row_id(_blank(value), field)
 
 
 def filters(
@@ -125,6 +121,18 @@ def get_insights(
     return service.insights(session, settings, period, filters)
 
 
+@router.get("/api/insights/workflow", response_model=WorkflowFiguresOut)
+def get_workflow_figures(
+    _user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    period: Annotated[Period, Depends(insights_period)],
+) -> WorkflowFiguresOut:
+    """SLA attainment, median first-response and resolution times of the conversations that
+    started in the period, and CSAT of the ratings given in it."""
+    return workflow_figures(session, settings, period)
+
+
 @router.get("/api/feedback/analytics", response_model=FeedbackAnalyticsOut)
 def get_feedback_analytics(
     _fresh: Fresh,
@@ -146,7 +154,7 @@ def get_messages_behind(
     metric: str,
     period: Annotated[Period, Depends(insights_period)],
     filters: FiltersDep,
-    value: int | None = None,
+    value: Int64Query = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -159,12 +167,8 @@ def get_messages_behind(
 
 
 def csv_response(name: str, table: charts.Table) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table[0])
-    writer.writerows(table[1])
     return Response(
-        buffer.getvalue(),
+        csvout.to_text(table[0], table[1]),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

@@ -16,14 +16,15 @@ that each fit a short transaction), and until then the dashboards read the sourc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from smartinbox.analytics import repository as repo
 from smartinbox.analytics.periods import day_start_utc, local_day, zone
 from smartinbox.config import Settings
-from smartinbox.kit.timeutil import utcnow
+from smartinbox.kit.timeutil import as_utc, shift, utcnow
 
 REBUILD_CHUNK_DAYS = 14
 
@@ -63,9 +64,32 @@ def _runs(days: list[date]) -> Iterator[list[date]]:
         yield run
 
 
+def day_range(settings: Settings) -> tuple[date, date]:
+    """The local days the roll-ups cover: the window ingest accepts, with a day to spare.
+
+    Rows stored before ingest bounded received_at (year 1, year 9999) fall outside it and are
+    left out of the roll-ups, so no day arithmetic can overflow and a rebuild stays short.
+    """
+    earliest = as_utc(settings.received_at_earliest)
+    latest = shift(utcnow(), timedelta(seconds=settings.received_at_max_future_s, days=2))
+    return earliest.date() - timedelta(days=1), latest.date()
+
+
+def _in_range(days: set[date] | list[date], settings: Settings) -> list[date]:
+    first, last = day_range(settings)
+    return sorted(d for d in days if first <= d <= last)
+
+
+def _local_day(moment: datetime, tz: ZoneInfo) -> date | None:
+    try:
+        return local_day(moment, tz)
+    except OverflowError:
+        return None
+
+
 def recompute(session: Session, settings: Settings, days: list[date]) -> None:
     tz = zone(settings.team_timezone)
-    for run in _runs(days):
+    for run in _runs(_in_range(days, settings)):
         repo.delete_rollups(session, run)
         lo, hi = day_start_utc(run[0], tz), day_start_utc(run[-1] + timedelta(days=1), tz)
         repo.insert_rollups(
@@ -82,13 +106,14 @@ def refresh(session: Session, settings: Settings) -> int:
     if not claimed:
         return 0
     tz = zone(settings.team_timezone)
-    days = {local_day(received, tz) for received, _ in claimed}
+    found = {_local_day(received, tz) for received, _ in claimed}
     customers = sorted({cid for _, cid in claimed if cid is not None})
     if customers:
         since = min(r for r, cid in claimed if cid is not None)
-        since -= timedelta(seconds=window_s(settings))
-        days |= {local_day(r, tz) for r in repo.replied_before(session, customers, since)}
-    recompute(session, settings, sorted(days))
+        since = shift(as_utc(since), -timedelta(seconds=window_s(settings)))
+        found |= {_local_day(r, tz) for r in repo.replied_before(session, customers, since)}
+    days = _in_range({d for d in found if d is not None}, settings)
+    recompute(session, settings, days)
     return len(days)
 
 
@@ -105,7 +130,9 @@ def rebuild_start(session: Session, settings: Settings) -> list[tuple[date, date
     if first is None or last is None:
         return []
     tz = zone(settings.team_timezone)
-    start, end = local_day(first, tz), local_day(last, tz)
+    lowest, highest = day_range(settings)
+    start = max(lowest, _local_day(first, tz) or lowest)
+    end = min(highest, _local_day(last, tz) or highest)
     chunks = []
     while start <= end:
         stop = min(end, start + timedelta(days=REBUILD_CHUNK_DAYS - 1))

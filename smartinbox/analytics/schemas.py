@@ -11,6 +11,8 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from smartinbox.kit.ids import MAX_ROW_ID
+
 
 class Filters(BaseModel):
     """Narrow a dashboard to one channel, topic, assistant version or agent (the assignee)."""
@@ -19,8 +21,12 @@ class Filters(BaseModel):
 
     channel: str | None = Field(None, max_length=32)
     topic: str | None = Field(None, max_length=64)
-    version_id: int | None = Field(None, ge=1, description="Assistant version of the suggestion.")
-    agent_id: int | None = Field(None, ge=1, description="The agent the message is assigned to.")
+    version_id: int | None = Field(
+        None, ge=1, le=MAX_ROW_ID, description="Assistant version of the suggestion."
+    )
+    agent_id: int | None = Field(
+        None, ge=1, le=MAX_ROW_ID, description="The agent the message is assigned to."
+    )
 
     def query(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.model_dump().items() if v is not None}

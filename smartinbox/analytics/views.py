@@ -13,7 +13,9 @@ from smartinbox.analytics import feedback as feedback_service
 from smartinbox.analytics.endpoints import FiltersDep, Fresh, feedback_period, insights_period
 from smartinbox.analytics.periods import PERIOD_LABELS, Period
 from smartinbox.analytics.schemas import Filters, NegativeMessage
+from smartinbox.analytics.workflow import workflow_figures
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
+from smartinbox.kit.ids import Int64Query
 from smartinbox.kit.pagination import MAX_PAGE
 from smartinbox.web.views import render
 
@@ -60,6 +62,7 @@ def insights_page(
     ctx = {
         "out": out,
         "charts": charts.insights_charts(out),
+        "workflow": workflow_figures(session, settings, period),
         **_form(session, period, filters, request),
     }
     return render(request, "analytics/insights.html", ctx, user=user)
@@ -108,7 +111,7 @@ def messages_page(
     metric: str,
     period: Annotated[Period, Depends(insights_period)],
     filters: FiltersDep,
-    value: int | None = None,
+    value: Int64Query = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from smartinbox.auth import repository as repo
-from smartinbox.auth import service
+from smartinbox.auth import service, users
 from smartinbox.db import session_scope
-from smartinbox.kit.errors import DomainError
+from smartinbox.kit.errors import DomainError, NotFound
 
 users_app = typer.Typer(help="Manage agents and admins.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
@@ -68,6 +68,41 @@ def set_password(
         _fail(exc)
 
 
+def _set_active(email: str, active: bool) -> None:
+    try:
+        with session_scope() as session:
+            user = service.user_by_email(session, email)
+            service.set_active(session, user, active)
+            state = "activated" if active else "deactivated (sessions ended, tokens refused)"
+            console.print(f"{user.email} {state}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@users_app.command("deactivate")
+def deactivate_user(email: str) -> None:
+    """Deactivate a user: ends their UI sessions; they cannot log in or use API tokens."""
+    _set_active(email, False)
+
+
+@users_app.command("activate")
+def activate_user(email: str) -> None:
+    """Allow a deactivated user to log in and use API tokens again."""
+    _set_active(email, True)
+
+
+@users_app.command("sign-out")
+def sign_out_user(email: str) -> None:
+    """End every UI session of a user at once ("sign out everywhere")."""
+    try:
+        with session_scope() as session:
+            user = service.user_by_email(session, email)
+            ended = service.sign_out_everywhere(session, user)
+            console.print(f"ended {ended} session(s) of {user.email}")
+    except DomainError as exc:
+        _fail(exc)
+
+
 @users_app.command("list")
 def list_users() -> None:
     with session_scope() as session:
@@ -87,7 +122,10 @@ def list_users() -> None:
 def create_token(
     email: str,
     name: Annotated[str, typer.Option(help="What the token is for.")] = "",
-    expires_in_days: Annotated[int | None, typer.Option(help="Expire after N days.")] = None,
+    expires_in_days: Annotated[
+        int | None,
+        typer.Option(help=f"Expire after N days (1 to {service.MAX_TOKEN_DAYS}); omit: never."),
+    ] = None,
 ) -> None:
     """Create an API token; it is printed once, as the last word of the output."""
     try:
@@ -110,3 +148,46 @@ def revoke_token(
     except DomainError as exc:
         _fail(exc)
     console.print(f"revoked token {prefix}…")
+
+
+@users_app.command("invite")
+def invite_user(
+    email: str,
+    role: Annotated[str, typer.Option(help="agent or admin")] = "agent",
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Create a user with a one-time password, printed once as the last word of the output."""
+    try:
+        with session_scope() as session:
+            out = users.invite(session, users.InviteIn(email=email, role=role, name=name))
+    except DomainError as exc:
+        _fail(exc)
+    typer.echo(f"invited {out.user.role} {out.user.email}; one-time password: {out.password}")
+
+
+@users_app.command("set-role")
+def set_role(email: str, role: Annotated[str, typer.Argument(help="agent or admin")]) -> None:
+    """Change a user's role (the team keeps at least one active admin)."""
+    try:
+        with session_scope() as session:
+            user = repo.get_user_by_email(session, email.strip().lower())
+            if user is None:
+                raise NotFound(f"no user with e-mail {email}", field="email")
+            out = users.update(session, user, user.id, users.UserPatch(role=role))
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"{out.email} is now {out.role}")
+
+
+@users_app.command("revoke-tokens")
+def revoke_user_tokens(email: str) -> None:
+    """Revoke every API token of a user."""
+    try:
+        with session_scope() as session:
+            user = repo.get_user_by_email(session, email.strip().lower())
+            if user is None:
+                raise NotFound(f"no user with e-mail {email}", field="email")
+            count = users.revoke_tokens(session, user.id)
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"revoked {count} token(s) of {email.strip().lower()}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from smartinbox.models import ApiToken, User
+from smartinbox.models import ApiToken, User, UserSession
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -42,3 +44,33 @@ def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
 
 def get_token_by_prefix(session: Session, prefix: str) -> ApiToken | None:
     return session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+
+
+def add_session(session: Session, row: UserSession) -> UserSession:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_session_by_digest(session: Session, digest: str) -> UserSession | None:
+    return session.scalar(select(UserSession).where(UserSession.token_hash == digest))
+
+
+def end_sessions(session: Session, user_id: int, when: datetime) -> int:
+    """End every open session of a user; returns how many were open."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=when)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge_sessions(session: Session, user_id: int, now: datetime) -> None:
+    """Forget a user's ended and expired sessions (run at each login, so the table stays small)."""
+    session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user_id,
+            or_(UserSession.ended_at.is_not(None), UserSession.expires_at <= now),
+        )
+    )

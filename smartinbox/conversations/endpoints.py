@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from smartinbox.conversations import service
+from smartinbox.conversations import replies, service
 from smartinbox.conversations.schemas import (
     AssigneeView,
     BulkIn,
@@ -15,6 +15,7 @@ from smartinbox.conversations.schemas import (
     ConversationFilters,
     ConversationOut,
     ConversationPatch,
+    ConversationReplyIn,
     NoteIn,
     NoteOut,
     Priority,
@@ -22,9 +23,13 @@ from smartinbox.conversations.schemas import (
     clean_tag,
 )
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
+from smartinbox.feedback.tasks import capture_message
+from smartinbox.inbox.schemas import AgentReplyOut
 from smartinbox.kit.errors import ValidationFailed
 from smartinbox.kit.ids import RowId
 from smartinbox.kit.pagination import MAX_PAGE, Page
+from smartinbox.macros.schemas import RenderedMacro
+from smartinbox.worker import enqueue
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -82,3 +87,34 @@ def add_note(
     conversation_id: RowId, data: NoteIn, session: SessionDep, user: CurrentUser
 ) -> NoteOut:
     return service.add_note(session, conversation_id, data.text, user)
+
+
+@router.post("/{conversation_id}/reply", response_model=AgentReplyOut, status_code=201)
+def reply(
+    conversation_id: RowId,
+    data: ConversationReplyIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+) -> AgentReplyOut:
+    """Answer the latest customer message; a macro's status and tags follow the reply."""
+    sent = replies.send(
+        session,
+        settings,
+        conversation_id,
+        data.text,
+        user,
+        idempotency_key=data.idempotency_key,
+        macro_id=data.macro_id,
+        status=data.status,
+    )
+    enqueue(session, capture_message, sent.message_id)
+    return AgentReplyOut.model_validate(sent)
+
+
+@router.get("/{conversation_id}/macros/{macro_id}", response_model=RenderedMacro)
+def render_macro(
+    conversation_id: RowId, macro_id: RowId, session: SessionDep, _user: CurrentUser
+) -> RenderedMacro:
+    """A macro filled for this conversation's latest customer message."""
+    return replies.render_macro(session, conversation_id, macro_id)

@@ -170,3 +170,43 @@ def due_snoozed(session: Session, now: datetime, limit: int) -> list[Conversatio
 def add(session: Session, row: object) -> None:
     session.add(row)
     session.flush()
+
+
+def sla_rows(
+    session: Session, start: datetime, end: datetime
+) -> list[
+    tuple[
+        datetime,
+        datetime,
+        datetime | None,
+        datetime | None,
+        datetime | None,
+        datetime | None,
+        str,
+    ]
+]:
+    """SLA columns of the conversations that started in [start, end), spam left out."""
+    query = select(
+        Conversation.first_message_at,
+        Conversation.opened_at,
+        Conversation.first_response_at,
+        Conversation.first_response_due,
+        Conversation.solved_at,
+        Conversation.resolution_due,
+        Conversation.status,
+    ).where(
+        Conversation.first_message_at >= start,
+        Conversation.first_message_at < end,
+        Conversation.spam.is_(False),
+    )
+    return [tuple(r) for r in session.execute(query)]  # type: ignore[misc]
+
+
+def updated_since(session: Session, since: datetime) -> int:
+    """Conversations (spam left out) with a customer message after `since`."""
+    query = (
+        select(func.count())
+        .select_from(Conversation)
+        .where(Conversation.last_message_at > since, Conversation.spam.is_(False))
+    )
+    return int(session.scalar(query) or 0)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from smartinbox.inbox.schemas import AgentReplyOut, CustomerOut, MessageOut
+from smartinbox.kit.tags import TAG_RE as TAG_RE
+from smartinbox.kit.tags import clean_tag as clean_tag
 from smartinbox.models.conversations import CONVERSATION_STATUSES
 
 ConversationStatus = Literal["open", "pending", "snoozed", "solved", "closed"]
@@ -17,18 +18,7 @@ Priority = Literal["urgent", "high", "normal", "low"]
 StatusView = Literal["open", "pending", "snoozed", "solved", "closed", "active", "all"]
 AssigneeView = Literal["all", "mine", "unassigned"]
 
-TAG_RE = re.compile(r"^[a-z0-9][a-z0-9 _\-]{0,39}$")
 MAX_TAGS = 20
-
-
-def clean_tag(value: str) -> str:
-    tag = " ".join(value.split()).lower()
-    if not TAG_RE.match(tag):
-        raise ValueError(
-            f"{value!r} is not a tag: 1-40 letters, digits, spaces, '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return tag
 
 
 class SlaOut(BaseModel):
@@ -176,3 +166,32 @@ class ConversationFilters(BaseModel):
     tag: str | None = None
     priority: Priority | None = None
     spam: bool = False
+
+
+class ConversationReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(..., min_length=1, max_length=100_000, description="The reply sent.")
+    idempotency_key: str | None = Field(
+        None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="A key unique to this send; a retry with it stores one reply.",
+    )
+    macro_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="The macro the reply was made from, if any."
+    )
+    status: Literal["open", "pending", "solved", "closed"] | None = Field(
+        None,
+        description=(
+            "Status after sending (else the macro's). Solving adds the customer's rating link."
+        ),
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("write a reply before sending")
+        return value

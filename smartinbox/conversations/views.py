@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from smartinbox.channels import views as channel_views
+from smartinbox.conversations import replies, service
 from smartinbox.conversations import repository as repo
-from smartinbox.conversations import service
 from smartinbox.conversations.schemas import (
     AssigneeView,
     BulkIn,
@@ -23,13 +23,14 @@ from smartinbox.conversations.schemas import (
     StatusView,
     clean_tag,
 )
+from smartinbox.csat import repository as csat_repo
 from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
 from smartinbox.feedback.tasks import capture_message
-from smartinbox.inbox import service as inbox_service
 from smartinbox.kit.errors import DomainError, ValidationFailed
 from smartinbox.kit.ids import RowId
 from smartinbox.kit.pagination import MAX_PAGE
-from smartinbox.kit.timeutil import parse_datetime
+from smartinbox.kit.timeutil import parse_datetime, utcnow
+from smartinbox.macros import service as macros
 from smartinbox.models import User
 from smartinbox.web.views import render
 from smartinbox.worker import enqueue
@@ -39,6 +40,7 @@ router = APIRouter(include_in_schema=False)
 STATUS_VIEWS = ("active", "open", "pending", "snoozed", "solved", "closed", "all")
 ASSIGNEE_VIEWS = ("all", "mine", "unassigned")
 MAX_REPLY_CHARS = 100_000  # as the API's ReplyIn
+THEN_STATUSES = ("open", "pending", "solved", "closed")
 
 
 def _invalid(exc: ValidationError) -> ValidationFailed:
@@ -76,6 +78,10 @@ def conversations_page(
             "status_views": STATUS_VIEWS,
             "assignee_views": ASSIGNEE_VIEWS,
             "agents": repo.active_users(session),
+            # The "new messages" bar counts what arrived after this page was rendered.
+            "since": utcnow().isoformat(),
+            "count": 0,
+            "poll_s": settings.live_poll_s,
         },
         user=user,
     )
@@ -118,6 +124,7 @@ def _page(
     conversation_id: int,
     *,
     draft: str = "",
+    macro_id: int | None = None,
     error: str | None = None,
     error_field: str | None = None,
     status: int = 200,
@@ -140,6 +147,10 @@ def _page(
             # same key, so the server stores one reply.
             "send_key": uuid.uuid4().hex,
             "draft": draft,
+            "macro_id": macro_id,
+            "macros": macros.list_macros(session, active_only=True),
+            "ratings": csat_repo.for_conversation(session, conversation_id),
+            "poll_s": settings.live_poll_s,
             "error": error,
             "error_field": error_field,
         },
@@ -180,8 +191,15 @@ def conversation_page(
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
+    macro: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> HTMLResponse:
-    return _page(request, session, settings, user, conversation_id)
+    """With `macro`, the composer holds that macro filled for the latest message."""
+    if macro is None:
+        return _page(request, session, settings, user, conversation_id)
+    rendered = replies.render_macro(session, conversation_id, macro)
+    return _page(
+        request, session, settings, user, conversation_id, draft=rendered.text, macro_id=macro
+    )
 
 
 @router.post("/conversations/{conversation_id}/reply", response_model=None)
@@ -193,14 +211,13 @@ def send_reply(
     user: CurrentUser,
     text: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form()] = "",
+    macro_id: Annotated[str, Form()] = "",
+    then_status: Annotated[str, Form()] = "",
 ) -> Response:
     """Reply to the conversation's latest customer message. On an error the page comes back
     with the message beside the composer, and what the agent typed still in it."""
-    detail = service.detail(session, settings, conversation_id)
-    if not detail.messages:
-        raise ValidationFailed("the conversation has no message to answer", field="text")
-    latest = detail.messages[-1]
     key = idempotency_key.strip() or None
+    macro = int(macro_id) if macro_id.isdigit() and len(macro_id) <= 18 else None
     try:
         if not text.strip():
             raise ValidationFailed("text: write a reply before sending", field="text")
@@ -212,8 +229,19 @@ def send_reply(
             )
         if key is not None and not (8 <= len(key) <= 64 and key.replace("-", "").isalnum()):
             raise ValidationFailed("idempotency_key is malformed", field="idempotency_key")
+        if then_status and then_status not in THEN_STATUSES:
+            raise ValidationFailed("then_status: choose a status", field="then_status")
         with session.begin_nested():
-            inbox_service.record_reply(session, latest.id, text, user, key)
+            sent = replies.send(
+                session,
+                settings,
+                conversation_id,
+                text,
+                user,
+                idempotency_key=key,
+                macro_id=macro,
+                status=then_status or None,
+            )
     except DomainError as exc:
         return _page(
             request,
@@ -222,11 +250,12 @@ def send_reply(
             user,
             conversation_id,
             draft=text,
+            macro_id=macro,
             error=exc.message,
             error_field=exc.field,
             status=exc.status_code,
         )
-    enqueue(session, capture_message, latest.id)
+    enqueue(session, capture_message, sent.message_id)
     return RedirectResponse(f"/conversations/{conversation_id}#composer", status_code=303)
 
 

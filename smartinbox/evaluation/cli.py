@@ -32,9 +32,20 @@ def stress_test(
     resume: Annotated[
         int | None, typer.Option(help="Finish an interrupted run by its id.", min=1)
     ] = None,
+    allow_overlap: Annotated[
+        bool,
+        typer.Option(
+            "--allow-overlap",
+            help="Run even on queries from the candidate's training data; the run is marked "
+            "and the promotion gate refuses it.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Replay interactions through the live and a candidate version and judge both replies."""
+    """Replay interactions through the live and a candidate version and judge both replies.
+
+    Only interactions newer than the candidate's training data are replayed (the time split is
+    recorded in the report)."""
     settings = get_settings()
     since_days = since or settings.stress_test_since_days
     cap = limit or settings.stress_test_limit
@@ -49,7 +60,9 @@ def stress_test(
                 else:
                     items = stress.from_replays(session, since_days, cap)
                     params = {"source": "replay", "since_days": since_days, "limit": cap}
-                run_id = stress.start(session, items, live, cand, params).id
+                run_id = stress.start(
+                    session, items, live, cand, params, allow_overlap=allow_overlap
+                ).id
         with Progress(
             "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
             TimeRemainingColumn(), console=console, disable=as_json,
@@ -73,6 +86,17 @@ def stress_test(
         f"candidate {summary['mean_score_candidate']:.3f} (difference 95% interval "
         f"{summary['mean_diff_ci95']}); p95 latency {summary['p95_latency_ms']:.1f} ms"
     )
+    split = summary.get("time_split") or {}
+    if split.get("overlap"):
+        out.print(
+            f"[red]marked: {split['overlap']} interactions are in the candidate's training data; "
+            "the promotion gate will not accept this run[/red]"
+        )
+    elif split:
+        out.print(
+            f"time split: trained until {split.get('trained_until') or 'unknown'}, "
+            f"{split.get('excluded', 0)} interactions from its training data left out"
+        )
 
 
 harness_app = typer.Typer(

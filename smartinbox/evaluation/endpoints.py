@@ -25,6 +25,11 @@ class StressTestIn(BaseModel):
     queries: list[str] | None = Field(
         None, max_length=100_000, description="Queries to replay instead of rated interactions."
     )
+    allow_overlap: bool = Field(
+        False,
+        description="Run even on queries from the candidate's training data; the run is "
+        "marked and the promotion gate refuses it.",
+    )
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
@@ -42,7 +47,7 @@ def start(
         since = body.since_days or settings.stress_test_since_days
         items = stress.from_replays(session, since, cap)
         params = {"source": "replay", "since_days": since, "limit": cap}
-    run = stress.start(session, items, live, cand, params)
+    run = stress.start(session, items, live, cand, params, allow_overlap=body.allow_overlap)
     enqueue(session, stress_test, run.id)
     return {"run_id": run.id, "status": run.status, "planned": len(items),
             "live": live.version_tag, "candidate": cand.version_tag}  # fmt: skip

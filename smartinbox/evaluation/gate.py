@@ -3,7 +3,9 @@
 Three conditions, each a setting: the candidate's mean judge score beats live by
 `gate_min_margin`; no topic with at least `gate_min_topic_rows` rows loses more than
 `gate_topic_tolerance`; and the drift (triage moved, or confidence fell) stays under
-`gate_max_drift`. A refused candidate stays a candidate, with the reasons recorded on it.
+`gate_max_drift`. The run must have graded the candidate only on interactions newer than its
+training data (time_split.py): a run without that record, or one marked as overlapping, is
+refused. A refused candidate stays a candidate, with the reasons recorded on it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.evaluation import repository as repo
 from smartinbox.evaluation import stress
-from smartinbox.kit.errors import Conflict
+from smartinbox.kit.errors import Conflict, ValidationFailed
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.versions import service as versions
 
@@ -38,6 +40,14 @@ def check(summary: dict[str, Any], settings: Settings) -> list[str]:
     reasons = []
     if not summary.get("rows"):
         return ["the stress test replayed no interactions"]
+    split = summary.get("time_split")
+    if not split:
+        return ["the stress test records no time split against the candidate's training data"]
+    if split.get("overlap"):
+        return [
+            f"the stress test graded the candidate on {split['overlap']} interactions from its "
+            "own training data (run with --allow-overlap); only a test on newer ones counts"
+        ]
     diff = float(summary["mean_diff"])
     if diff < settings.gate_min_margin:
         reasons.append(
@@ -75,7 +85,8 @@ def _run_for(
                 f"{tag} is {candidate.status}; only a candidate can be promoted", field="tag"
             )
         found = repo.latest_finished_run(session, live.id, candidate.id)
-        if found is not None:
+        split = found.params.get("time_split") if found is not None else None
+        if found is not None and split and not split.get("overlap"):
             return found.id, live.version_tag, candidate.version_tag
         items = stress.from_replays(
             session, settings.stress_test_since_days, settings.stress_test_limit
@@ -83,7 +94,10 @@ def _run_for(
         if not items:
             return 0, live.version_tag, candidate.version_tag
         params = {"source": "replay", "since_days": settings.stress_test_since_days, "gate": True}
-        run_id = stress.start(session, items, live, candidate, params).id
+        try:
+            run_id = stress.start(session, items, live, candidate, params).id
+        except ValidationFailed:
+            return 0, live.version_tag, candidate.version_tag  # nothing newer than its training
         live_tag, cand_tag = live.version_tag, candidate.version_tag
     stress.execute(settings, run_id, progress)
     return run_id, live_tag, cand_tag
@@ -102,7 +116,10 @@ def promote_if_better(
         reasons = (
             check(summary, settings)
             if run_id
-            else ["no interactions rated 'no' to stress-test with"]
+            else [
+                "no interactions rated 'no', newer than the candidate's training data, to "
+                "stress-test with"
+            ]
         )
         candidate = versions.get(session, cand_tag)
         candidate.settings = {**candidate.settings, "gate": {

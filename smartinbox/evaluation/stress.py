@@ -32,6 +32,7 @@ from smartinbox.ai.judge import Judge
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.evaluation import repository as repo
+from smartinbox.evaluation import time_split
 from smartinbox.evaluation.report import summarize
 from smartinbox.feedback.reviewers import ReplyJudge, judge_for, judge_provenance
 from smartinbox.kit.errors import NotFound, ValidationFailed
@@ -105,9 +106,19 @@ def start(
     live: AssistantVersion,
     candidate: AssistantVersion,
     params: dict[str, Any],
+    *,
+    allow_overlap: bool = False,
 ) -> StressTestRun:
+    """Record a run of the interactions newer than the candidate's training data (replays in
+    it are left out; queries in it are refused unless `allow_overlap`, which marks the run)."""
     if not interactions:
         raise ValidationFailed("no interactions to replay for these filters", field="since")
+    replays = all(i.key.startswith("replay:") for i in interactions)
+    chosen = time_split.split(
+        session, candidate, interactions, drop_overlap=replays, allow_overlap=allow_overlap
+    )
+    interactions = chosen.keep
+    params = {**params, "time_split": chosen.record}
     run = StressTestRun(
         status="running",
         live_version_id=live.id,
@@ -259,6 +270,8 @@ def finish(settings: Settings, run_id: int) -> dict[str, Any]:
         assert run is not None
         summary = summarize(repo.log_rows(session, run_id), settings.stress_test_tie_margin)
         summary["run_id"] = run_id
+        # What the candidate was graded on, against its training data (see time_split.py).
+        summary["time_split"] = run.params.get("time_split")
         run.summary = summary
         run.status = "finished"
         run.finished_at = utcnow()

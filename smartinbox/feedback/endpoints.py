@@ -25,7 +25,7 @@ from smartinbox.feedback.schemas import (
 )
 from smartinbox.feedback.tasks import capture_message, retrain
 from smartinbox.kit.errors import ValidationFailed
-from smartinbox.kit.ids import RowId
+from smartinbox.kit.ids import MAX_ROW_ID, RowId
 from smartinbox.kit.pagination import MAX_PAGE, Page
 from smartinbox.worker import enqueue
 
@@ -111,7 +111,7 @@ def export_training(
     format: Literal["jsonl", "csv"] = "jsonl",
     since: datetime | None = None,
     version: Annotated[str | None, Query(max_length=32)] = None,
-    min_not_useful: Annotated[int | None, Query(ge=0)] = None,
+    min_not_useful: Annotated[int | None, Query(ge=0, le=MAX_ROW_ID)] = None,
     redact_pii: bool | None = None,
 ) -> FileResponse:
     """The training examples as OpenAI chat JSONL (validated) or CSV; report in X-Export-* headers."""

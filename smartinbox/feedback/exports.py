@@ -8,8 +8,6 @@ into place only when complete and valid: a reader never sees half a file.
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -22,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
-from smartinbox.feedback.jsonl import ValidationReport, chat_record
+from smartinbox.feedback.jsonl import ValidationReport, chat_record, json_line
 from smartinbox.feedback.schemas import ReplayFilters
+from smartinbox.kit.csvout import CsvWriter
 from smartinbox.kit.errors import StorageFailed, ValidationFailed
 from smartinbox.kit.pii import redact
 from smartinbox.versions.service import DEFAULT_SYSTEM_PROMPT
@@ -37,8 +36,6 @@ TRAINING_COLUMNS = [
     "id", "created_at", "updated_at", "source", "weight", "not_useful_count",
     "message_id", "prompt", "completion",
 ]  # fmt: skip
-# Spreadsheets run cells starting with these as formulas; customer text must stay text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -64,15 +61,6 @@ class ExportReport:
         out = {k: v for k, v in self.__dict__.items() if k != "extra" and v is not None}
         out.update(self.extra)
         return out
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 class AtomicFile:
@@ -167,11 +155,10 @@ def feedback_rows(session: Session, f: ReplayFilters, redact_pii: bool) -> Itera
 def write_csv(rows: Iterator[dict[str, Any]], columns: list[str], out: Path) -> ExportReport:
     report = ExportReport(path=str(out), format="csv")
     with atomic_file(out) as target:
-        target.handle.write("\ufeff")  # lets spreadsheet software detect UTF-8
-        writer = csv.writer(target.handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        writer = CsvWriter(target.handle, bom=True)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([row.get(c) for c in columns])
             report.rows += 1
         report.bytes = target.commit()
     return report
@@ -190,7 +177,7 @@ def write_jsonl(
         for row in rows:
             record = chat_record(system, row["prompt"], row["completion"])
             if validation.check(record):
-                target.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                target.handle.write(json_line(record))
                 report.rows += 1
         report.validation = validation.to_dict()
         if not validation.ok:

@@ -9,6 +9,7 @@ ones fail the whole export.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,13 @@ from typing import Any
 from smartinbox.feedback import tokens as token_count
 
 ROLES = {"system", "user", "assistant"}
+
+
+def json_line(record: Any) -> str:
+    """One JSONL line: UTF-8 kept readable, but U+2028/U+2029 escaped, since JavaScript and
+    many line-based tools treat them as line breaks and would split the record."""
+    text = json.dumps(record, ensure_ascii=False)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
 
 
 def chat_record(system: str, prompt: str, completion: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from smartinbox.ai.engine import Engine, MemoryItem, VectorCache, use_vector_cac
 from smartinbox.config import Settings
 from smartinbox.feedback import repository as repo
 from smartinbox.feedback import team_heads
+from smartinbox.feedback.jsonl import json_line
 from smartinbox.feedback.training import is_junk
 
 Progress = Callable[[str, float], None]
@@ -58,7 +59,7 @@ def write_memory(items: Iterator[MemoryItem], path: Path) -> int:
         for item in items:
             row = {"message": item.message, "reply": item.reply, "source": item.source,
                    "ref_id": item.ref_id, "topic": item.topic}  # fmt: skip
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(json_line(row))
             count += 1
         fh.flush()
         os.fsync(fh.fileno())
@@ -120,9 +121,11 @@ def load_candidate(
     artifacts: dict[str, Any],
     embedder: MiniLMEmbedder | None = None,
     vector_cache: VectorCache | None = None,
+    screen: Callable[[list[MemoryItem]], list[MemoryItem]] | None = None,
 ) -> Engine:
     """The engine of a local version: its models plus its rebuilt reply memory (vectors read
-    from `vector_cache` where it has them)."""
+    from `vector_cache` where it has them), each batch passed through `screen` (the memory
+    review's overrides) when given."""
     from smartinbox.ai.training import load_local_engine
 
     engine: Engine = load_local_engine(Path(artifacts["models_dir"]), embedder=embedder)
@@ -131,8 +134,8 @@ def load_candidate(
     for item in read_memory(Path(artifacts["reply_memory"])):
         batch.append(item)
         if len(batch) >= REMEMBER_BATCH:
-            engine.remember(batch)
+            engine.remember(screen(batch) if screen else batch)
             batch = []
     if batch:
-        engine.remember(batch)
+        engine.remember(screen(batch) if screen else batch)
     return engine

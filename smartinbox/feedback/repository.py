@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, Select, and_, func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -25,6 +26,7 @@ from smartinbox.models import (
     TrainingExampleSource,
     TrainingPrompt,
 )
+from smartinbox.models.memory import BLOCKED_STATUSES, MemoryReview
 
 
 def add(session: Session, row: object) -> None:
@@ -240,10 +242,13 @@ def iter_examples(
     min_not_useful: int | None = None,
     batch: int = 2000,
 ) -> Iterator[TrainingExample]:
-    """Every matching example, read in keyset pages so memory stays bounded."""
+    """Every matching example, read in keyset pages so memory stays bounded. Examples whose
+    reply the memory review holds back (held, junk, removed) are never read."""
     last_id = 0
     while True:
-        stmt = select(TrainingExample).where(TrainingExample.id > last_id)
+        stmt = select(TrainingExample).where(
+            TrainingExample.id > last_id, _not_blocked(TrainingExample.message_id)
+        )
         if since is not None:
             stmt = stmt.where(TrainingExample.updated_at >= since)
         if version_id is not None:
@@ -311,6 +316,14 @@ def iter_replays(
         session.expunge_all()
 
 
+def _not_blocked(message_id: Any) -> Any:
+    """No memory review holds back the reply to this message (see smartinbox/memory)."""
+    blocked = select(MemoryReview.id).where(
+        MemoryReview.message_id == message_id, MemoryReview.status.in_(BLOCKED_STATUSES)
+    )
+    return ~blocked.exists()
+
+
 def snoozed_and_answered(session: Session, batch: int = 2000) -> Iterator[tuple[int, str, str]]:
     """(message id, customer message, agent reply) of auto-snoozed suggestions an agent answered."""
     last_id = 0
@@ -320,6 +333,7 @@ def snoozed_and_answered(session: Session, batch: int = 2000) -> Iterator[tuple[
             .join(AIReply, AIReply.id == AgentReply.ai_reply_id)
             .join(Message, Message.id == AgentReply.message_id)
             .where(and_(AIReply.snoozed.is_(True), AgentReply.id > last_id))
+            .where(_not_blocked(Message.id))
             .order_by(AgentReply.id)
             .limit(batch)
         )

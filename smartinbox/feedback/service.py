@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from smartinbox.ai.engine import MemoryItem
 from smartinbox.config import Settings
+from smartinbox.csat.service import without_link
 from smartinbox.feedback import repository as repo
 from smartinbox.feedback.schemas import FeedbackIn, FeedbackOut, ReplayIn
 from smartinbox.feedback.training import (
@@ -25,6 +26,7 @@ from smartinbox.feedback.training import (
 )
 from smartinbox.kit.errors import Conflict, NotFound, ValidationFailed
 from smartinbox.kit.text import html_to_text, strip_control
+from smartinbox.memory import service as memory_review
 from smartinbox.models import (
     Feedback,
     FeedbackReplayLog,
@@ -111,7 +113,9 @@ def capture_message(session: Session, settings: Settings, message_id: int) -> Ca
         session.add(replay)
     replay.message = text
     replay.ai_reply = ai_reply.text
-    replay.agent_reply = agent.text if agent else None
+    # The reply as written, without the customer's signed rating link.
+    sent = without_link(agent.text) if agent else None
+    replay.agent_reply = sent
     replay.feedback = None if useful is None else ("yes" if useful else "no")
     replay.topic = repo.topic_of(session, message_id)
     replay.assistant_version_id = ai_reply.assistant_version_id
@@ -125,11 +129,9 @@ def capture_message(session: Session, settings: Settings, message_id: int) -> Ca
             text,
             ai_reply.text,
             useful,
-            agent.text if agent else None,
+            sent,
         )
-    candidate = example_for(
-        text, ai_reply.text, agent.text if agent else None, useful, agent.usage if agent else None
-    )
+    candidate = example_for(text, ai_reply.text, sent, useful, agent.usage if agent else None)
     example = None
     memory: list[MemoryItem] = []
     if candidate is not None:
@@ -145,9 +147,22 @@ def capture_message(session: Session, settings: Settings, message_id: int) -> Ca
         if candidate.source in LEARNABLE_SOURCES:
             memory.append(
                 MemoryItem(
-                    text, candidate.completion, "agent_reply", f"message:{message_id}", replay.topic
+                    text,
+                    candidate.completion,
+                    # A reply made from a saved macro is the team's agreed wording.
+                    "macro" if agent is not None and agent.macro_id else "agent_reply",
+                    f"message:{message_id}",
+                    replay.topic,
                 )
             )
+    # The memory review: who the reply was learned from, and whether it may be suggested.
+    author_id = agent.author_id if agent is not None else (rating.author_id if rating else None)
+    author = session.get(User, author_id) if author_id else None
+    memory = memory_review.register(session, settings, memory, author)
+    used = (agent is not None and agent.usage == "unchanged") or bool(rating and rating.useful)
+    for user_id in {agent.author_id if agent else None, rating.author_id if rating else None}:
+        if used and user_id:
+            memory_review.approved_by_use(session, ai_reply.evidence, user_id)
     return Capture(replay, example, memory)
 
 

@@ -1,9 +1,9 @@
 """Local retraining refits the team's triage heads on every label the database holds.
 
-For each field a team may label (topic, kind) the labelled rows are agents' corrections and the
-labels imported with the team's history (`smartinbox import --topic-col/--kind-col`). A
-correction replaces the imported label of its message and weighs `CORRECTION_WEIGHT` times an
-imported row, as in `smartinbox train triage`. A head is refitted only with at least
+For each field a team may label (topic, kind, urgency, sentiment, spam) the labelled rows are
+agents' corrections and, for topic and kind, the labels imported with the team's history
+(`smartinbox import --topic-col/--kind-col`). A correction replaces the imported label of its
+message and weighs `CORRECTION_WEIGHT` times an imported row, as in `smartinbox train triage`. A head is refitted only with at least
 `retrain_min_labelled_rows` rows and two labels of `MIN_ROWS_PER_LABEL` rows or more; rarer
 labels are left out (and listed). Otherwise the candidate keeps the live head for that field
 and the report says why. The report, stored in the candidate's data record, lists the rows

@@ -22,6 +22,7 @@ from smartinbox.inbox import repository as repo
 from smartinbox.inbox import threads
 from smartinbox.kit.text import html_to_text
 from smartinbox.kit.timeutil import utcnow
+from smartinbox.memory.service import guard_suggestion
 from smartinbox.models import AIReply, Analysis, Message
 from smartinbox.versions.engines import live_engine
 from smartinbox.versions.service import live_version
@@ -80,6 +81,11 @@ def histories(session: Session, messages: Sequence[Message]) -> dict[int, tuple[
 def snooze_reason(triage: Triage, suggestion: Suggestion, threshold: float) -> str | None:
     if triage.spam >= 0.5 or triage.kind == "spam":
         return "Looks like spam or a test message; no reply suggested for sending."
+    if suggestion.abstained:
+        # Starts with "No confident suggestion": the API's `abstained` reads it from here.
+        return (suggestion.note or "No confident suggestion.") + (
+            " The text shown is the closest stored reply, for reference only."
+        )
     if suggestion.confidence < threshold:
         reason = (
             f"Low confidence ({suggestion.confidence:.2f} < {threshold:.2f}): "
@@ -154,9 +160,12 @@ def store(session: Session, settings: Settings, engine: Engine, work: list[Work]
                 )
             stored += 1
         if w.suggestion is not None and message.id not in replies:
+            # Held to the memory review: unreviewed replies stay below the threshold.
+            review_note = guard_suggestion(session, settings, w.suggestion)
             reason = snooze_reason(w.triage, w.suggestion, settings.auto_snooze_threshold)
             row = _reply_row(message.id, w.suggestion, reason, engine, version.id)
             row.context_refs = [t.ref_id for t in w.data.history if t.ref_id]
+            row.review_note = review_note
             rows.append(row)
     # One flush for the batch: the rows go out as a few multi-row statements, not two round
     # trips per message.

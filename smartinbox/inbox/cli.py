@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from smartinbox.db import session_scope
 from smartinbox.inbox import importer, seed, service
 from smartinbox.inbox.schemas import MessageIn
 from smartinbox.inbox.tasks import queue_analysis
+from smartinbox.kit.csvout import CsvWriter
 from smartinbox.worker import configure_queue, enqueue
 
 console = Console()
@@ -148,23 +148,32 @@ def import_command(
         disable=as_json,
     ) as bar:
         task = bar.add_task("import", total=size)
-        report = importer.import_file(
-            file,
-            settings,
-            cols,
-            fmt=fmt,
-            channel=channel,
-            analyze=not no_analyze,
-            on_bytes=lambda n: bar.advance(task, n),
-        )
+        try:
+            report = importer.import_file(
+                file,
+                settings,
+                cols,
+                fmt=fmt,
+                channel=channel,
+                analyze=not no_analyze,
+                on_bytes=lambda n: bar.advance(task, n),
+            )
+        except importer.ImportRefused as exc:
+            bar.stop()
+            console.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(1) from exc
         bar.update(task, completed=size)
+    # Nothing imported although the file had rows: a failure for scripts, not a quiet success.
+    failed = report.problems and report.created + report.existing == 0
     if errors_out:
         with errors_out.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = CsvWriter(fh)
             writer.writerow(["line", "error"])
             writer.writerows([p.line, p.message] for p in report.problems)
     if as_json:
         typer.echo(json.dumps(report.to_dict()))
+        if failed:
+            raise typer.Exit(1)
         return
     console.print(
         f"{report.rows} row(s): {report.created} imported, {report.existing} already present, {report.skipped} skipped"
@@ -175,3 +184,6 @@ def import_command(
         console.print(
             f"  … and {len(report.problems) - 20} more (use --errors FILE to list them all)"
         )
+    if failed:
+        console.print("[red]error:[/red] nothing was imported")
+        raise typer.Exit(1)

@@ -1,9 +1,12 @@
-"""Agents' corrections of the triage ("this is billing, not shipping").
+"""Agents' corrections of the triage ("this is billing, not shipping", "this is urgent").
 
 A correction changes what the inbox shows and files right away, and is kept as a training
-label: `smartinbox train triage --field topic` adds every message's latest correction to the
-team's labelled rows, and local retraining refits the team's heads on the corrections together
-with the labels imported with the team's history.
+label: `smartinbox train triage --field FIELD` adds every message's latest correction of that
+field to the team's labelled rows, and local retraining refits the team's heads on the
+corrections together with the labels imported with the team's history. Topic and kind take any
+name of up to 200 characters; urgency, sentiment and spam take the labels of
+smartinbox/ai/field_labels.py (stored in their canonical form, e.g. "P1" or "high", "1" for
+spam) and set the analysis's score to the label's value.
 """
 
 from __future__ import annotations
@@ -14,14 +17,18 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from smartinbox.ai.field_labels import FIELDS, SCORED_FIELDS, LabelError, read_one
+from smartinbox.ai.field_labels import MAX_LABEL_CHARS as _MAX_LABEL_CHARS
 from smartinbox.inbox import repository as repo
 from smartinbox.inbox.service import get_message
 from smartinbox.kit.errors import ValidationFailed
 from smartinbox.models import LabelCorrection, User
 from smartinbox.models.inbox import KINDS
 
-CORRECTABLE_FIELDS = ("topic", "kind")
-MAX_LABEL_CHARS = 64
+CORRECTABLE_FIELDS = FIELDS
+MAX_LABEL_CHARS = _MAX_LABEL_CHARS
+# Fields `smartinbox import` stores a label for (--topic-col, --kind-col).
+IMPORTED_FIELDS = ("topic", "kind")
 
 
 def choices(session: Session, field: str) -> list[str]:
@@ -52,8 +59,14 @@ def record_correction(
     value = " ".join(value.split())
     if not value or len(value) > MAX_LABEL_CHARS:
         raise ValidationFailed(f"value must be 1 to {MAX_LABEL_CHARS} characters", field="value")
+    score: float | None = None
+    if field in SCORED_FIELDS:
+        try:
+            value, score = read_one(field, value)
+        except LabelError as exc:
+            raise ValidationFailed(f"{field}: {exc}", field="value") from exc
     message = get_message(session, message_id)
-    allowed = choices(session, field)
+    allowed = choices(session, field) if field in IMPORTED_FIELDS else [value]
     if value not in allowed and not (field == "topic" and new_topic):
         shown = ", ".join(allowed[:30]) + (", ..." if len(allowed) > 30 else "")
         hint = " (or mark it as a new topic)" if field == "topic" else ""
@@ -73,7 +86,7 @@ def record_correction(
     )
     repo.add(session, correction)
     if analysis is not None:
-        setattr(analysis, field, value)
+        setattr(analysis, field, value if score is None else score)
         # The label is now the agent's, not the model's guess.
         analysis.confidence = {**analysis.confidence, field: 1.0}
     repo.add_event(
@@ -125,6 +138,8 @@ def labelled_rows(
     for subject, body, value, at in repo.latest_corrections(session, field, limit):
         rows.add(_text(subject, body), value, correction_weight, at)
     rows.corrections = len(rows.texts)
+    if field not in IMPORTED_FIELDS:
+        return rows  # imported histories carry topic and kind labels only
     room = limit - rows.corrections
     if room > 0:
         for subject, body, label, at in repo.imported_labels(session, field, room):

@@ -12,19 +12,21 @@ import hashlib
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
+from smartinbox.ai.field_labels import MAX_LABEL_CHARS
 from smartinbox.config import Settings
 from smartinbox.db import session_scope
 from smartinbox.inbox import repository as repo
 from smartinbox.inbox import service
 from smartinbox.inbox.schemas import CustomerIn, MessageIn
-from smartinbox.kit.errors import DomainError
+from smartinbox.kit.errors import DomainError, ValidationFailed
 from smartinbox.kit.text import visible_text
 from smartinbox.kit.timeutil import parse_datetime
 from smartinbox.models import AgentReply
@@ -43,6 +45,20 @@ class ColumnMap:
     kind: str | None = None
     topic: str | None = None
     external_id: str | None = None
+
+    def named(self) -> list[tuple[str, str]]:
+        """(option, column) for every column the caller named."""
+        options = {
+            "text_col": self.text, "subject_col": self.subject,
+            "customer_email_col": self.customer_email, "customer_name_col": self.customer_name,
+            "received_at_col": self.received_at, "reply_col": self.agent_reply,
+            "kind_col": self.kind, "topic_col": self.topic, "id_col": self.external_id,
+        }  # fmt: skip
+        return [(option, column) for option, column in options.items() if column]
+
+
+class ImportRefused(ValidationFailed):
+    """The file as a whole cannot be imported (binary, wrong columns): nothing was read."""
 
 
 @dataclass
@@ -98,7 +114,9 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
-def read_rows(path: Path, fmt: str, on_bytes: Callable[[int], None] | None = None) -> Iterator[Row]:
+def read_rows(
+    path: Path, fmt: str, on_bytes: Callable[[int], None] | None = None
+) -> Generator[Row]:
     """(line number, row) pairs; the file is read as a stream, never loaded whole."""
     with path.open("rb") as raw:
         fh = io.TextIOWrapper(
@@ -108,6 +126,50 @@ def read_rows(path: Path, fmt: str, on_bytes: Callable[[int], None] | None = Non
             newline="",
         )
         yield from (_jsonl_rows(fh) if fmt == "jsonl" else _csv_rows(fh))
+
+
+SNIFF_BYTES = 64 * 1024
+
+
+def check_text_file(path: Path) -> None:
+    """Refuse a file that is not text at all (an image, an archive) before reading rows."""
+    with path.open("rb") as fh:
+        sample = fh.read(SNIFF_BYTES)
+    if b"\x00" in sample:
+        raise ImportRefused(f"{path.name} is a binary file, not CSV or JSONL text", field="file")
+    decoded = sample.decode("utf-8", errors="replace")
+    if decoded and decoded.count("\ufffd") > 0.3 * len(decoded):
+        raise ImportRefused(f"{path.name} is not UTF-8 text (binary file?)", field="file")
+
+
+def check_columns(path: Path, fmt: str, cols: ColumnMap) -> None:
+    """Every column the caller named must exist: checked on the CSV header (or the first JSON
+    object) before the first row is imported, so a misspelled option fails at once."""
+    if fmt == "jsonl":
+        with closing(read_rows(path, fmt)) as rows:
+            first = next((row for _line, row in rows if "__error__" not in row), None)
+        if first is not None and cols.text not in first:
+            raise ImportRefused(
+                f"column '{cols.text}' (--text-col) is not in the first JSON object; "
+                f"its keys are: {', '.join(map(str, first)) or 'none'}",
+                field="text_col",
+            )
+        return
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        try:
+            header = next(csv.reader(fh), None)
+        except csv.Error as exc:
+            raise ImportRefused(f"the CSV header cannot be read: {exc}", field="file") from exc
+    if not header:
+        raise ImportRefused(f"{path.name} is empty: no CSV header", field="file")
+    missing = [(option, column) for option, column in cols.named() if column not in header]
+    if missing:
+        option, column = missing[0]
+        raise ImportRefused(
+            f"column '{column}' (--{option.replace('_', '-')}) is not in the CSV header; "
+            f"the header has: {', '.join(header)}",
+            field=option,
+        )
 
 
 def _jsonl_rows(fh: io.TextIOWrapper) -> Iterator[Row]:
@@ -122,13 +184,17 @@ def _jsonl_rows(fh: io.TextIOWrapper) -> Iterator[Row]:
         except json.JSONDecodeError as exc:
             yield number, {"__error__": f"invalid JSON: {exc.msg}"}
             continue
+        except RecursionError:
+            yield number, {"__error__": "invalid JSON: nested too deeply"}
+            continue
         if not isinstance(value, dict):
             value = {"__error__": "line is not a JSON object"}
         yield number, value
 
 
 def _csv_rows(fh: io.TextIOWrapper) -> Iterator[Row]:
-    reader = csv.DictReader(fh)
+    # strict: a quote left open is an error at the row that opened it, not rows merged into one.
+    reader = csv.DictReader(fh, strict=True)
     start = 2  # the header is line 1; a record may span several physical lines
     try:
         for row in reader:
@@ -140,7 +206,10 @@ def _csv_rows(fh: io.TextIOWrapper) -> Iterator[Row]:
             else:
                 yield line, row
     except csv.Error as exc:
-        yield start, {"__error__": f"malformed CSV, import stopped here: {exc}"}
+        why = str(exc)
+        if "unexpected end of data" in why or "EOF" in why:
+            why = "a quoted field is never closed (unterminated quote)"
+        yield start, {"__error__": f"malformed CSV, import stopped here: {why}"}
 
 
 def _content_key(body: str, received: str, email: str) -> str:
@@ -182,6 +251,13 @@ def to_message(
         "kind": (get(cols.kind) or "").strip() or None,
         "topic": (get(cols.topic) or "").strip() or None,
     }
+    for name, col in (("kind", cols.kind), ("topic", cols.topic)):
+        label = extras[name]
+        if label is not None and len(label) > MAX_LABEL_CHARS:
+            raise ValueError(
+                f"column '{col}' ({name} label) has {len(label)} characters; "
+                f"at most {MAX_LABEL_CHARS}"
+            )
     return message, extras
 
 
@@ -207,6 +283,8 @@ def import_file(
     on_bytes: Callable[[int], None] | None = None,
 ) -> ImportReport:
     fmt = fmt or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv")
+    check_text_file(path)
+    check_columns(path, fmt, cols)
     report = ImportReport()
     chunk: list[tuple[int, MessageIn, dict[str, str | None]]] = []
     for line, row in read_rows(path, fmt, on_bytes):
@@ -218,7 +296,8 @@ def import_file(
         try:
             message, extras = to_message(row, cols, channel)
             service._check(message, settings)
-        except (ValidationError, ValueError, DomainError) as exc:
+        except (ValidationError, ValueError, TypeError, RecursionError, DomainError) as exc:
+            # Any row that cannot be read is that row's problem; the import goes on.
             report.skipped += 1
             report.problems.append(Problem(line, _describe(exc)))
             continue

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from smartinbox.ai.reply_choice import NO_CONFIDENT
 from smartinbox.models.inbox import MESSAGE_STATUSES
 
 Status = Literal["new", "open", "snoozed", "replied", "escalated", "closed"]
@@ -87,6 +88,8 @@ class MessageIn(BaseModel):
     def _external_id(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        if "\x00" in value:
+            raise ValueError("must not contain NUL (\\u0000) characters")
         return value.strip()
 
 
@@ -140,6 +143,16 @@ class SuggestionOut(BaseModel):
         description="Earlier turns of the conversation the assistant read ('message:12', "
         "'reply:3').",
     )
+    review_note: str | None = Field(
+        None, description="Set when the suggestion repeats a reply nobody has reviewed yet."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def abstained(self) -> bool:
+        """Nothing stored fitted the message: `text` is the closest evidence, not a reply to
+        send (the engine's "no confident suggestion", stated in `snooze_reason`)."""
+        return bool(self.snooze_reason and self.snooze_reason.startswith(NO_CONFIDENT))
 
 
 class AgentReplyOut(BaseModel):
@@ -151,6 +164,7 @@ class AgentReplyOut(BaseModel):
     edit_distance: int | None
     ai_reply_id: int | None
     author_id: int | None
+    macro_id: int | None = None
     created_at: datetime
 
 
@@ -222,12 +236,16 @@ class MessageFilters(BaseModel):
 class CorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    field: Literal["topic", "kind"] = Field(..., description="The triage field corrected.")
+    field: Literal["topic", "kind", "urgency", "sentiment", "spam"] = Field(
+        ..., description="The triage field corrected."
+    )
     value: str = Field(
         ...,
         min_length=1,
-        max_length=64,
-        description="The right label: one of the known kinds or the team's topics.",
+        max_length=200,
+        description="The right label: one of the known kinds or the team's topics; urgency low, "
+        "medium, high, critical or P1-P5; sentiment negative, neutral, positive or a number from "
+        "-1 to 1; spam spam/ham, yes/no, 1/0 or true/false.",
     )
     new_topic: bool = Field(
         False, description="The value is a new topic of the team's own (topic corrections only)."

@@ -24,7 +24,7 @@ from smartinbox.inbox.schemas import (
 from smartinbox.kit.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from smartinbox.kit.pagination import Page, clamp_page
 from smartinbox.kit.text import levenshtein, looks_like_html, normalise_space, strip_control
-from smartinbox.kit.timeutil import as_utc, utcnow
+from smartinbox.kit.timeutil import as_utc, outside_window, utcnow
 from smartinbox.models import AgentReply, AIReply, Message, User
 
 
@@ -54,6 +54,14 @@ def _check(data: MessageIn, settings: Settings, field_prefix: str = "") -> tuple
     if not body.strip():
         raise ValidationFailed(f"{field_prefix}body must not be empty", field=f"{field_prefix}body")
     subject = _clean(data.subject or "", f"{field_prefix}subject")
+    if data.received_at is not None:
+        why = outside_window(
+            data.received_at, settings.received_at_earliest, settings.received_at_max_future_s
+        )
+        if why:
+            raise ValidationFailed(
+                f"{field_prefix}received_at {why}", field=f"{field_prefix}received_at"
+            )
     return body, subject
 
 
@@ -196,6 +204,7 @@ def record_reply(
     text: str,
     author: User | None,
     idempotency_key: str | None = None,
+    macro_id: int | None = None,
 ) -> AgentReply:
     """The agent's final reply: stored, classified against the suggestion, message replied.
 
@@ -225,6 +234,7 @@ def record_reply(
         usage=usage,
         edit_distance=distance,
         idempotency_key=idempotency_key,
+        macro_id=macro_id,
     )
     if idempotency_key:
         stored, created = repo.insert_reply_once(session, reply)

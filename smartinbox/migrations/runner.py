@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 from smartinbox.config import Settings, get_settings
+from smartinbox.kit.files import private_file
 
 MIGRATIONS_DIR = Path(__file__).parent
 
@@ -23,7 +24,7 @@ def alembic_config(settings: Settings | None = None) -> Config:
 def upgrade(settings: Settings | None = None, revision: str = "head") -> None:
     settings = settings or get_settings()
     if settings.is_sqlite and (db_file := settings.sqlite_path()) is not None:
-        db_file.parent.mkdir(parents=True, exist_ok=True)
+        private_file(db_file)
     command.upgrade(alembic_config(settings), revision)
 
 

@@ -8,7 +8,7 @@ from smartinbox.models.analytics import (
     AnalyticsRejection,
     AnalyticsState,
 )
-from smartinbox.models.auth import ApiToken, User
+from smartinbox.models.auth import ApiToken, User, UserSession
 from smartinbox.models.base import Base
 from smartinbox.models.channels import (
     EmailAttachment,
@@ -18,6 +18,7 @@ from smartinbox.models.channels import (
     WebhookEndpoint,
 )
 from smartinbox.models.conversations import Conversation, ConversationEvent, ConversationNote
+from smartinbox.models.csat import CsatRating
 from smartinbox.models.evaluation import HarnessCase, HarnessRun, StressTestLog, StressTestRun
 from smartinbox.models.feedback import (
     AIReplyExplanation,
@@ -38,6 +39,7 @@ from smartinbox.models.inbox import (
     MessageEvent,
     ReplyMacro,
 )
+from smartinbox.models.memory import MemoryReview, MemoryStamp
 from smartinbox.models.versions import (
     AssistantVersion,
     FineTuneJob,
@@ -63,6 +65,7 @@ __all__ = [
     "Conversation",
     "ConversationEvent",
     "ConversationNote",
+    "CsatRating",
     "Customer",
     "EmailAttachment",
     "EmailMessage",
@@ -72,6 +75,8 @@ __all__ = [
     "HarnessCase",
     "HarnessRun",
     "LabelCorrection",
+    "MemoryReview",
+    "MemoryStamp",
     "MemoryVector",
     "MemoryVectorSet",
     "Message",
@@ -84,6 +89,7 @@ __all__ = [
     "TrainingExampleSource",
     "TrainingPrompt",
     "User",
+    "UserSession",
     "WebhookDelivery",
     "WebhookEndpoint",
 ]

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, Float, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartinbox.models.base import Base, BigId, IdMixin, UTCDateTime
+from smartinbox.models.base import LABEL_LENGTH, Base, BigId, IdMixin, UTCDateTime
 from smartinbox.models.inbox import Message
 
 # Bits of `grain`: the dimension is summed over (NULL in the row), not kept.
@@ -37,8 +37,8 @@ class AnalyticsDaily(IdMixin, Base):
     grain: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     day: Mapped[date] = mapped_column(Date, nullable=False)
     channel: Mapped[str | None] = mapped_column(String(32))
-    kind: Mapped[str | None] = mapped_column(String(32))
-    topic: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
+    topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     version_id: Mapped[int | None] = mapped_column(BigInteger)
     agent_id: Mapped[int | None] = mapped_column(BigInteger)
     messages: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -68,7 +68,7 @@ class AnalyticsHourly(IdMixin, Base):
     day: Mapped[date] = mapped_column(Date, nullable=False)
     hour: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     channel: Mapped[str | None] = mapped_column(String(32))
-    topic: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     analysed: Mapped[int] = mapped_column(Integer, nullable=False)
     urgency_sum: Mapped[float] = mapped_column(Float, nullable=False)
 
@@ -93,7 +93,7 @@ class AnalyticsRejection(Base):
     message_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(Date, nullable=False)
     channel: Mapped[str] = mapped_column(String(32), nullable=False)
-    topic: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     version_id: Mapped[int | None] = mapped_column(BigInteger)
     agent_id: Mapped[int | None] = mapped_column(BigInteger)
     rejections: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -114,7 +114,7 @@ class AnalyticsEscalation(Base):
     message_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(Date, nullable=False)
     channel: Mapped[str] = mapped_column(String(32), nullable=False)
-    topic: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     version_id: Mapped[int | None] = mapped_column(BigInteger)
     agent_id: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(32), nullable=False)

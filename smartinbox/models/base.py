@@ -11,6 +11,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+# Label columns (topic, kind, corrected values): a team's own label names of up to 200
+# characters (migration 0010; smartinbox/ai/field_labels.py reads the labels).
+LABEL_LENGTH = 200
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

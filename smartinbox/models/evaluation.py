@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartinbox.models.base import Base, BigId, CreatedMixin, IdMixin, JSONType, UTCDateTime
+from smartinbox.models.base import (
+    LABEL_LENGTH,
+    Base,
+    BigId,
+    CreatedMixin,
+    IdMixin,
+    JSONType,
+    UTCDateTime,
+)
 
 
 class StressTestRun(IdMixin, CreatedMixin, Base):
@@ -38,7 +46,7 @@ class StressTestLog(IdMixin, CreatedMixin, Base):
         BigId, ForeignKey("messages.id", ondelete="SET NULL")
     )
     message: Mapped[str] = mapped_column(Text, nullable=False)
-    topic: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     reference_reply: Mapped[str | None] = mapped_column(Text)
     live_reply: Mapped[str] = mapped_column(Text, nullable=False)
     candidate_reply: Mapped[str] = mapped_column(Text, nullable=False)
@@ -82,8 +90,8 @@ class HarnessCase(IdMixin, CreatedMixin, Base):
         BigId, ForeignKey("harness_runs.id", ondelete="CASCADE"), index=True, nullable=False
     )
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    topic: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(LABEL_LENGTH), nullable=False)
+    topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     message: Mapped[str] = mapped_column(Text, nullable=False)
     reference_reply: Mapped[str] = mapped_column(Text, nullable=False)
     bad_reply: Mapped[str] = mapped_column(Text, nullable=False)

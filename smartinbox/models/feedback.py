@@ -20,6 +20,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartinbox.models.base import (
+    LABEL_LENGTH,
     Base,
     BigId,
     CreatedMixin,
@@ -88,7 +89,7 @@ class FeedbackReplayLog(IdMixin, CreatedMixin, Base):
     ai_reply: Mapped[str] = mapped_column(Text, nullable=False)
     agent_reply: Mapped[str | None] = mapped_column(Text)
     feedback: Mapped[str | None] = mapped_column(String(3))
-    topic: Mapped[str | None] = mapped_column(String(64), index=True)
+    topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH), index=True)
     assistant_version_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ai_assistant_versions.id", ondelete="SET NULL"), index=True
     )

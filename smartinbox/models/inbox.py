@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smartinbox.models.base import (
+    LABEL_LENGTH,
     Base,
     BigId,
     CreatedMixin,
@@ -73,8 +74,8 @@ class Message(IdMixin, CreatedMixin, Base):
     )
     source: Mapped[str] = mapped_column(String(16), default="api", nullable=False)
     # Labels that came with imported history (ground truth for training and evaluation).
-    label_kind: Mapped[str | None] = mapped_column(String(32))
-    label_topic: Mapped[str | None] = mapped_column(String(64))
+    label_kind: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
+    label_topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
@@ -99,8 +100,8 @@ class Analysis(IdMixin, CreatedMixin, Base):
     message_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("messages.id", ondelete="CASCADE"), unique=True, nullable=False
     )
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    topic: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(LABEL_LENGTH), nullable=False)
+    topic: Mapped[str] = mapped_column(String(LABEL_LENGTH), nullable=False)
     urgency: Mapped[float] = mapped_column(Float, nullable=False)
     sentiment: Mapped[float] = mapped_column(Float, nullable=False)
     spam: Mapped[float] = mapped_column(Float, nullable=False)
@@ -153,6 +154,8 @@ class AIReply(IdMixin, CreatedMixin, Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     # The earlier turns of the conversation the engine was given ("message:12", "reply:3").
     context_refs: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    # Shown beside a suggestion built from a remembered reply nobody has reviewed yet.
+    review_note: Mapped[str | None] = mapped_column(String(300))
 
 
 class AgentReply(IdMixin, CreatedMixin, Base):
@@ -178,6 +181,10 @@ class AgentReply(IdMixin, CreatedMixin, Base):
     usage: Mapped[str] = mapped_column(String(16), default="none", nullable=False)
     edit_distance: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # The macro the agent inserted before sending, if any: the reply is then evidence of
+    # source "macro" in the reply memory. No foreign key (SQLite would have to rebuild the
+    # table); a deleted macro leaves the id as a record of what was used.
+    macro_id: Mapped[int | None] = mapped_column(BigId)
 
 
 class MessageEvent(IdMixin, CreatedMixin, Base):
@@ -202,22 +209,28 @@ class LabelCorrection(IdMixin, CreatedMixin, Base):
         BigId, ForeignKey("messages.id", ondelete="CASCADE"), index=True, nullable=False
     )
     field: Mapped[str] = mapped_column(String(32), nullable=False)
-    old_value: Mapped[str | None] = mapped_column(String(64))
-    value: Mapped[str] = mapped_column(String(64), nullable=False)
+    old_value: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
+    value: Mapped[str] = mapped_column(String(LABEL_LENGTH), nullable=False)
     author_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="SET NULL")
     )
 
 
 class ReplyMacro(IdMixin, CreatedMixin, Base):
-    """A team-written reply template with {placeholders}, part of the reply memory."""
+    """A team-written reply template with {placeholders}, part of the reply memory, and the
+    actions applied to the conversation when a reply made from it is sent."""
 
     __tablename__ = "reply_macros"
 
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
-    topic: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(LABEL_LENGTH))
     example_message: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Applied when the reply is sent: a conversation status ("pending", "solved"...) and tags.
+    set_status: Mapped[str | None] = mapped_column(String(16))
+    add_tags: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), onupdate=utcnow)

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartinbox.models.base import (
+    LABEL_LENGTH,
     Base,
     BigId,
     CreatedMixin,
@@ -105,5 +106,5 @@ class MemoryVector(Base):
     # SHA-256 of the message text as the engine reads it (cleaned and cut).
     text_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     vector: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # float32, little-endian
-    topic: Mapped[str] = mapped_column(String(64), nullable=False)
+    topic: Mapped[str] = mapped_column(String(LABEL_LENGTH), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -14,6 +14,12 @@ process restarts. Replies its own reply memory file already holds are skipped. C
 left as they were built: a stress test compares versions, not what each happened to learn.
 Every engine handed out here keeps the vectors it remembers in the database (vector_cache.py),
 so a replay reads them back instead of embedding the same messages on every start.
+
+The memory review (smartinbox/memory) decides what a loaded memory may hold: a retrained
+version's memory file is read through its overrides (held, junk and removed replies left out,
+edited ones as edited), and when an admin removes or edits a reply the memory stamp in the
+database changes; every process checks it when it looks up the live engine and, on a change,
+drops its loaded engines so the next use rebuilds them without that reply.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ _cache: dict[tuple[int, str, str], Engine] = {}
 _primed: weakref.WeakSet[Any] = weakref.WeakSet()
 _prime_lock = threading.Lock()
 REPLAY_BATCH = 256
+# The memory stamp this process's loaded engines were built under (None: not read yet).
+_memory_stamp: int | None = None
 
 
 def has_local_artifacts(artifacts: dict[str, Any]) -> bool:
@@ -116,19 +124,47 @@ def default_engine(settings: Settings, since: datetime | None = None) -> Engine:
     return engine
 
 
+def _overrides(settings: Settings) -> Any:
+    from smartinbox.db import session_scope
+    from smartinbox.memory.service import overrides
+
+    with session_scope(settings, write=False) as session:
+        return overrides(session)
+
+
 def _load(settings: Settings, artifacts: dict[str, Any]) -> Engine:
     # On the process's shared embedder: a second MiniLM per version would cost a few hundred
     # megabytes each.
     from smartinbox.ai.registry import shared_embedder
     from smartinbox.feedback.local_retrain import load_candidate
 
-    return load_candidate(artifacts, embedder=shared_embedder(), vector_cache=cache_for(settings))
+    return load_candidate(
+        artifacts,
+        embedder=shared_embedder(),
+        vector_cache=cache_for(settings),
+        screen=_overrides(settings).apply,
+    )
 
 
 def _known(artifacts: dict[str, Any]) -> set[tuple[str | None, str]]:
     from smartinbox.feedback.local_retrain import read_memory
 
     return {(i.ref_id, i.reply) for i in read_memory(Path(artifacts["reply_memory"]))}
+
+
+def check_memory_stamp(stamp: int) -> bool:
+    """Drop every loaded engine when the memory stamp moved since they were built; True then."""
+    global _memory_stamp
+    with _prime_lock:
+        previous, _memory_stamp = _memory_stamp, stamp
+    if previous is None or previous == stamp:
+        return False
+    from smartinbox.ai.registry import clear_engines
+
+    clear()
+    clear_engines()
+    log.info("reply memory changed by a review; engines reloaded", extra={"stamp": stamp})
+    return True
 
 
 def engine_for_version(
@@ -162,9 +198,11 @@ def engine_for_version(
 def live_engine(settings: Settings) -> Engine:
     """The live version's engine, looked up in a short read-only transaction of its own."""
     from smartinbox.db import session_scope
+    from smartinbox.memory.repository import stamp
     from smartinbox.versions import repository as repo
 
     with session_scope(settings, write=False) as session:
+        check_memory_stamp(stamp(session))
         live = repo.live(session)
         version_id = live.id if live is not None else None
         artifacts = dict(live.artifacts) if live is not None else {}

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from smartinbox.auth import service as auth_service
 from smartinbox.auth.security import new_csrf_token, same
-from smartinbox.deps import CurrentUser, SessionDep, SettingsDep
+from smartinbox.deps import SESSION_KEY, CurrentUser, SessionDep, SettingsDep
 from smartinbox.feedback.tasks import capture_message
 from smartinbox.inbox import corrections
 from smartinbox.inbox import service as inbox_service
@@ -26,6 +26,10 @@ router = APIRouter(include_in_schema=False)
 
 
 def csrf_token(request: Request) -> str:
+    """The logged-in session's token (kept server-side), else the login form's (in the cookie)."""
+    signed_in = getattr(request.state, "csrf", None)
+    if signed_in:
+        return str(signed_in)
     token = request.session.get("csrf")
     if not token:
         token = request.session["csrf"] = new_csrf_token()
@@ -68,6 +72,7 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 def login(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
     csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
@@ -89,14 +94,17 @@ def login(
             status=401,
         )
     throttle.succeeded(client, email)
+    _row, sid = auth_service.start_session(session, user, settings.session_max_age_s)
     request.session.clear()
-    request.session["user_id"] = user.id
-    request.session["csrf"] = new_csrf_token()
+    request.session[SESSION_KEY] = sid
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _user: CurrentUser) -> RedirectResponse:
+def logout(request: Request, session: SessionDep, _user: CurrentUser) -> RedirectResponse:
+    sid = request.session.get(SESSION_KEY)
+    if isinstance(sid, str):
+        auth_service.end_session(session, sid)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

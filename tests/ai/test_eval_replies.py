@@ -63,6 +63,9 @@ def test_eval_replies_compares_suggestions_with_the_teams_replies(
     assert "judge score >= 0.6" in report["acceptance"]["definition"]
     assert 0.0 <= report["acceptance"]["estimated"] <= 1.0
     assert report["calibration"]["n"] == 3
+    # Six train pairs are too few to fit a calibration on their replay, and it says so.
+    replayed = report["calibration_after_replay"]
+    assert replayed["replayed_pairs"] == 6 and "too few" in replayed["skipped"]
     monkeypatch.setenv("SMARTINBOX_MODELS_DIR", str(models_path))
     table = CliRunner().invoke(
         app,
@@ -74,6 +77,7 @@ def test_eval_replies_compares_suggestions_with_the_teams_replies(
     assert table.exit_code == 0, table.output
     assert "acceptance: estimated " in said and ", observed 1.0 (accepted: judge score >=" in said
     assert "throughput: " in said and " messages/s" in said and "{" not in said
+    assert "calibration fitted on a replay of 6 train pairs: not fitted" in said
 
 
 def test_eval_replies_holds_out_a_fifth_of_one_file(

@@ -46,3 +46,27 @@ def test_scores_without_a_reference(judge: Judge) -> None:
     off_topic = judge.evaluate(MESSAGE, "Our office is closed on public holidays.")
     assert 0.0 <= off_topic.score < on_topic.score <= 1.0
     assert "agreement" not in on_topic.signals
+
+
+def test_penalises_another_customers_details(judge: Judge) -> None:
+    message = (
+        "I was charged five times for the same order this morning. Please refund the extra "
+        "charges, this is ridiculous."
+    )
+    own = "I am sorry about the repeated charges. We have reversed the duplicate charges today."
+    leaked = (
+        "Hi Maya, I am sorry about the repeated charges. We have reversed the 9 duplicate "
+        "charges today."
+    )
+    good, bad = judge.evaluate(message, own), judge.evaluate(message, leaked)
+    assert bad.score < good.score - 0.3, (good, bad)
+    assert bad.signals["foreign_details"] == 2.0
+    comment = " ".join(bad.comments)
+    assert "Maya" in comment and "9" in comment
+    assert "Relevant, specific and complete." not in bad.comments
+    # The customer's own name and figures are no leak, nor is a policy's time span.
+    mine = judge.evaluate(
+        "Hi, this is Maya. I was charged 9 times for one order.",
+        "Hi Maya, we have reversed the 9 duplicate charges; expect the money within 5 days.",
+    )
+    assert "foreign_details" not in mine.signals

@@ -57,20 +57,24 @@ def _one_reliable_feature() -> tuple[list[str], list[str], np.ndarray]:
     return texts, labels, vectors
 
 
+# The strength alone compared, on the combined features.
+ONE = ("combined",)
+
+
 def test_the_strength_with_the_best_held_out_macro_f1_wins() -> None:
     texts, labels, vectors = _one_reliable_feature()
-    chosen = choose_regularisation(texts, labels, vectors, grid=(4.0, 1e-4))
+    chosen = choose_regularisation(texts, labels, vectors, grid=(4.0, 1e-4), inputs=ONE)
     assert chosen.c == 4.0, chosen
     assert chosen.chosen_on == f"{custom_heads.SELECTION_FOLDS}-fold cross-validation on 60 rows"
     assert set(chosen.macro_f1) == {"0.0001", "4"}
     assert chosen.macro_f1["4"] > chosen.macro_f1["0.0001"] + 0.2
     # The same rows choose the same strength again (seeded folds).
-    assert choose_regularisation(texts, labels, vectors, grid=(4.0, 1e-4)) == chosen
+    assert choose_regularisation(texts, labels, vectors, grid=(4.0, 1e-4), inputs=ONE) == chosen
 
 
 def test_a_tie_goes_to_the_stronger_regularisation() -> None:
     texts, labels, vectors = _rows()
-    chosen = choose_regularisation(texts, labels, vectors, grid=(64.0, 64.000001))
+    chosen = choose_regularisation(texts, labels, vectors, grid=(64.0, 64.000001), inputs=ONE)
     assert len(set(chosen.macro_f1.values())) == 1 and chosen.c == 64.0
 
 
@@ -97,7 +101,10 @@ def test_the_chosen_strength_is_stored_with_the_head_and_described() -> None:
     assert head.regularisation.chosen_on.endswith("cross-validation on 60 rows")
     assert head.regularisation.c in custom_heads.C_GRID
     best = max(head.regularisation.macro_f1.values())
-    assert head.regularisation.macro_f1[f"{head.regularisation.c:g}"] == best
+    chosen = head.regularisation
+    assert chosen.inputs in custom_heads.INPUTS
+    assert chosen.macro_f1[f"{chosen.inputs} {chosen.c:g}"] == best
+    assert len(chosen.macro_f1) == len(custom_heads.INPUTS) * len(custom_heads.C_GRID)
     loaded = CustomHead.from_files("topic", head.files())
     assert loaded.regularisation == head.regularisation
     assert describe(loaded)["regularisation"]["c"] == head.regularisation.c
@@ -119,7 +126,9 @@ def test_eval_triage_prints_the_strength_and_each_candidates_score(tmp_path: Pat
     assert shown.exit_code == 0 and as_json.exit_code == 0, shown.output
     chosen = json.loads(as_json.output)["regularisation"]
     assert chosen["chosen_on"] == "3-fold cross-validation on 36 rows"
-    scores = ", ".join(f"C {c}: {f1}" for c, f1 in chosen["macro_f1_by_c"].items())
+    scores = ", ".join(
+        f"{key.replace(' ', ' C ')}: {f1}" for key, f1 in chosen["macro_f1_by_c"].items()
+    )
     said = " ".join(shown.output.split())
     assert f"regularisation C = {chosen['c']:g} (3-fold cross-validation on 36 rows; " in said
-    assert f"held-out macro-F1 {scores})" in said and "C 64:" in scores
+    assert f"held-out macro-F1 {scores})" in said and "sentence C 64:" in scores

@@ -86,6 +86,7 @@ def test_eval_triage_on_a_custom_csv(tmp_path: Path) -> None:
     # 24 rows are too few to compare regularisation strengths by cross-validation.
     assert report["regularisation"] == {
         "c": 4.0,
+        "inputs": "combined",
         "chosen_on": "default: 24 rows are too few to compare strengths",
         "macro_f1_by_c": {},
     }

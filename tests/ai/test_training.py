@@ -20,7 +20,7 @@ def test_manifest_lists_checksummed_files_rows_and_metrics(
     assert manifest["version"].startswith("local-")
     for name, digest in manifest["files"].items():
         assert sha256_bytes((models_path / name).read_bytes()) == digest
-    assert set(manifest["rows"]) == {"bitext", "sms", "clinc", "handwritten"}
+    assert set(manifest["rows"]) == {"bitext", "sms", "clinc", "handwritten", "real"}
     assert manifest["rows"]["bitext"] == 4514
     assert manifest["created_at"]
     metrics = manifest["metrics"]

@@ -79,7 +79,8 @@ def _correct(client: TestClient, agent: Actor, texts: list[str], topic: str) -> 
     for n, text in enumerate(texts):
         message = ingest(client, agent, f"{topic}-{n}", text)
         r = client.post(f"/api/messages/{message['id']}/corrections",
-                        json={"field": "topic", "value": topic}, headers=agent.headers)  # fmt: skip
+                        json={"field": "topic", "value": topic, "new_topic": True},
+                        headers=agent.headers)  # fmt: skip
         assert r.status_code == 201, r.text
 
 

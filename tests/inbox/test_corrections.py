@@ -65,10 +65,14 @@ def test_correction_via_api_is_shown_and_becomes_a_training_row(
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"field": "urgency", "value": "x"}, "field"),
+        ({"field": "colour", "value": "x"}, "field"),
         ({"field": "topic", "value": ""}, "value"),
+        ({"field": "topic", "value": "x" * 201}, "value"),
         ({"field": "kind", "value": "banana"}, "value"),
         ({"field": "topic", "value": "banana"}, "value"),
+        ({"field": "urgency", "value": "soon"}, "value"),
+        ({"field": "sentiment", "value": "angry"}, "value"),
+        ({"field": "spam", "value": "perhaps"}, "value"),
     ],
 )
 def test_bad_corrections_name_the_field(

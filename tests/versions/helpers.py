@@ -27,7 +27,23 @@ CASES = [
     ("Can I change the delivery address of my order to my office?",
      "Yes, as long as it has not shipped: go to Orders, choose the order, then Change address and enter your office address."),
 ]  # fmt: skip
+# The same questions asked earlier in other words: what a version learned from, so that a stress
+# test on CASES grades it on interactions outside its training data.
+EARLIER = [
+    "Do you accept PayPal for invoices, or only credit cards?",
+    "Tracking for my package has been stuck for seven days and nothing arrived.",
+    "The password reset email link is broken, how can I get back into my account?",
+    "Please cancel my subscription so I am not billed again next month.",
+    "My new blender came with a cracked lid, it is damaged.",
+    "Please change the delivery address of my order to my office.",
+]
 WRONG = "Thanks for reaching out! Your order ORD-77123 has been refunded to your gift card"
+
+
+def learned(replies: list[str] | None = None) -> list[tuple[str, str]]:
+    """A memory of the agents' replies (or of `replies`) to the earlier wordings."""
+    answers = replies or [a for _, a in CASES]
+    return list(zip(EARLIER, answers, strict=True))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from smartinbox.cli import app as cli
 from smartinbox.models import AIReply, AssistantVersion, StressTestLog
 from tests.conftest import Actor, Env
 from tests.feedback.helpers import ingest
-from tests.versions.helpers import CASES, WRONG, local_version, rejected_interactions
+from tests.versions.helpers import CASES, WRONG, learned, local_version, rejected_interactions
 
 runner = CliRunner()
 
@@ -30,8 +30,8 @@ def test_gate_promotes_the_better_candidate_and_refuses_the_worse(
     rejected_interactions(client, agent)
     local_version(env, "v1.1", [("How are you?", "Fine, thanks for asking!")])
     assert runner.invoke(cli, ["versions", "promote", "v1.1", "--force"]).exit_code == 0
-    local_version(env, "v1.2", [(q, WRONG) for q, _ in CASES])  # memory of wrong replies
-    local_version(env, "v1.3", list(CASES))  # memory of the agents' corrections
+    local_version(env, "v1.2", learned([WRONG] * len(CASES)))  # memory of wrong replies
+    local_version(env, "v1.3", learned())  # memory of the agents' corrections
 
     worse = runner.invoke(cli, ["versions", "promote", "v1.2", "--json"])
     assert worse.exit_code == 2, worse.output
@@ -66,7 +66,7 @@ def test_gate_promotes_the_better_candidate_and_refuses_the_worse(
 
 def test_stress_test_json_and_outliers(env: Env, client: TestClient, agent: Actor) -> None:
     rejected_interactions(client, agent)
-    local_version(env, "v1.1", [(q, WRONG) for q, _ in CASES])
+    local_version(env, "v1.1", learned([WRONG] * len(CASES)))
     result = runner.invoke(cli, ["stress-test", "--candidate", "v1.1", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -78,4 +78,6 @@ def test_stress_test_json_and_outliers(env: Env, client: TestClient, agent: Acto
     with env.session() as s:
         rows = s.scalars(select(StressTestLog)).all()
         assert len(rows) == len(CASES) and all(r.reference_reply for r in rows)
-        assert all("ORD-77123" in " ".join(r.judge_comments["candidate"]) for r in rows)
+        assert all("ORD-77123" in " ".join(r.judge_comments["candidate"]) for r in rows), [
+            (r.message, r.candidate_reply, r.judge_comments["candidate"]) for r in rows
+        ]

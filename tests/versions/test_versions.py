@@ -9,7 +9,7 @@ from sqlalchemy import select
 from smartinbox.evaluation import stress
 from smartinbox.models import StressTestLog
 from tests.conftest import Actor, Env
-from tests.versions.helpers import CASES, local_version, rejected_interactions
+from tests.versions.helpers import CASES, learned, local_version, rejected_interactions
 
 
 def test_freeze_edit_copy_and_diff(
@@ -62,7 +62,7 @@ def test_stress_test_resumes_without_redoing_rows(
     env: Env, client: TestClient, agent: Actor, chunk: int
 ) -> None:
     rejected_interactions(client, agent)
-    local_version(env, "v1.1", list(CASES))
+    local_version(env, "v1.1", learned())
     settings = env.settings.model_copy(
         update={"stress_test_chunk": chunk, "stress_test_workers": 2}
     )

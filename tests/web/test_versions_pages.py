@@ -11,7 +11,7 @@ from smartinbox.evaluation import stress
 from smartinbox.kit.timeutil import utcnow
 from smartinbox.models import FeedbackReplayLog
 from tests.conftest import Actor, Env
-from tests.versions.helpers import CASES, WRONG, local_version
+from tests.versions.helpers import CASES, EARLIER, WRONG, local_version
 from tests.web.conftest import LiveServer, login, screenshot
 
 pytestmark = pytest.mark.browser
@@ -24,7 +24,8 @@ def test_versions_compare_and_stress_report(
     with sqlite_env.session() as s:
         live, cand = stress.resolve_versions(s, "v1.1")
         items = stress.from_queries([q for q, _ in CASES] + ["<script>alert(1)</script> refund?"])
-        run_id = stress.start(s, items, live, cand, {"source": "api"}).id
+        # The queries are v1.1's own training messages: allowed here, and marked.
+        run_id = stress.start(s, items, live, cand, {"source": "api"}, allow_overlap=True).id
     stress.execute(sqlite_env.settings, run_id)
 
     login(page, admin)
@@ -54,6 +55,7 @@ def test_versions_compare_and_stress_report(
     page.goto(f"/stress-tests/{run_id}")
     expect(page.locator("h1")).to_contain_text("v1.0 vs v1.1")
     expect(page.locator("table.topics")).to_be_visible()
+    expect(page.locator("#time-split")).to_contain_text(f"Marked: {len(CASES)} interactions")
     outliers = page.locator("article.outlier")
     expect(outliers.first).to_contain_text("ORD-77123")
     assert outliers.count() >= len(CASES)
@@ -65,7 +67,7 @@ def test_outlier_opens_its_interaction_beyond_the_first_replay_page(
     sqlite_env: Env, live_server: LiveServer, page, admin: Actor
 ) -> None:  # type: ignore[no-untyped-def]
     question, answer = CASES[0]
-    local_version(sqlite_env, "v1.1", [(question, WRONG)])
+    local_version(sqlite_env, "v1.1", [(EARLIER[0], WRONG)])
     with sqlite_env.session() as s:
         live = stress.resolve_versions(s, None)[0]
         old = FeedbackReplayLog(message=question, ai_reply="Thanks for your message.",

@@ -24,6 +24,8 @@ from smartinbox.ai.engine import (
 )
 from smartinbox.ai.memory import Neighbour, ReplyMemory, StoredReply
 from smartinbox.ai.placeholders import extract_entities, fill_placeholders, templatize
+from smartinbox.ai.reply_checks import without_requests_for_given
+from smartinbox.ai.reply_choice import CANDIDATES, NO_CONFIDENT, choose
 from smartinbox.ai.triage import TriageModel
 from smartinbox.kit.text import normalise, strip_control
 
@@ -47,6 +49,10 @@ FALLBACK_REPLY = (
     "Thank you for your message. We have received it and will get back to you as soon as we can."
 )
 FALLBACK_CONFIDENCE = 0.05
+# An abstained choice's confidence is at most this: below any auto-snooze threshold.
+ABSTAINED_CONFIDENCE = 0.05
+# Reply vectors kept for the consensus choice (about 1.5 KB each).
+REPLY_VECTOR_CACHE = 50_000
 # What a customer asks is at the top of a message; quoted threads and signatures follow. The
 # models see the first 2,000 characters (MiniLM reads ~128 tokens, about 500 characters,
 # anyway), which bounds analysis time for 64 KB bodies.
@@ -57,6 +63,8 @@ MAX_ANALYSED_CHARS = 2000
 class ReplyChoice:
     chosen: Neighbour
     neighbours: list[Neighbour]
+    abstained: bool = False
+    reason: str | None = None
 
 
 class LocalEngine:
@@ -85,6 +93,8 @@ class LocalEngine:
         # came from; a vector cache keeps them under it.
         self.fingerprint = fingerprint
         self.vector_cache: VectorCache | None = None
+        # Stored replies' sentence vectors by reply text, for the consensus choice.
+        self._reply_vectors: dict[str, np.ndarray] = {}
 
     def analyze(self, messages: Sequence[MessageInput]) -> list[Triage]:
         if not messages:
@@ -103,8 +113,8 @@ class LocalEngine:
         started = time.perf_counter()
         features = self.embedder.features([_clean(message.context_text)])
         bonus = self._topic_bonuses([message], features)[0]
-        neighbours = self.memory.search(features[0, :DIMENSIONS], NEIGHBOURS, bonus)
-        return self._suggestion(message, triage, neighbours, started)
+        neighbours = self.memory.search(features[0, :DIMENSIONS], CANDIDATES, bonus)
+        return self._suggestion(message, triage, neighbours, started, features[0, :DIMENSIONS])
 
     def prepare(self, messages: Sequence[MessageInput]) -> None:
         """Embed a batch of messages at once; `analyze` and `suggest` then find the vectors."""
@@ -123,17 +133,26 @@ class LocalEngine:
         started = time.perf_counter()
         features = self.embedder.features([_clean(m.context_text) for m in messages])
         bonuses = self._topic_bonuses(messages, features)
-        found = self.memory.search_many(features[:, :DIMENSIONS], NEIGHBOURS, bonuses)
+        found = self.memory.search_many(features[:, :DIMENSIONS], CANDIDATES, bonuses)
         shared_ms = (time.perf_counter() - started) * 1000 / len(messages)
         out = []
-        for message, triage, neighbours in zip(messages, triages, found, strict=True):
-            suggestion = self._suggestion(message, triage, neighbours, time.perf_counter())
+        for n, (message, triage, neighbours) in enumerate(
+            zip(messages, triages, found, strict=True)
+        ):
+            suggestion = self._suggestion(
+                message, triage, neighbours, time.perf_counter(), features[n, :DIMENSIONS]
+            )
             suggestion.latency_ms = round(suggestion.latency_ms + shared_ms, 3)
             out.append(suggestion)
         return out
 
     def _suggestion(
-        self, message: MessageInput, triage: Triage, neighbours: list[Neighbour], started: float
+        self,
+        message: MessageInput,
+        triage: Triage,
+        neighbours: list[Neighbour],
+        started: float,
+        query: FloatMatrix | None = None,
     ) -> Suggestion:
         if not neighbours:
             return Suggestion(
@@ -143,11 +162,16 @@ class LocalEngine:
                 provider=self.name,
                 latency_ms=_ms(started),
             )
-        choice = self._choose(neighbours, triage)
+        choice = self._choose(neighbours, triage, message, query)
+        # The acceptance model was fitted on the first NEIGHBOURS of a search.
+        neighbours = neighbours[:NEIGHBOURS]
+        if choice.chosen not in neighbours:
+            neighbours = [*neighbours[:-1], choice.chosen]
         # The latest turn first: its identifiers win over those of earlier turns.
         entity_text = "\n".join([message.text, *reversed(message.earlier_customer_text())])
         entities = extract_entities(entity_text, self.account_types)
         filled = fill_placeholders(choice.chosen.entry.template, entities, message.customer_name)
+        filled.text = without_requests_for_given(filled.text, _context(message))
         confidence = self.acceptance.probability(retrieval_features(choice.chosen, neighbours))
         confidence *= 1.0 - triage.spam
         if triage.out_of_scope:
@@ -155,6 +179,8 @@ class LocalEngine:
         confidence *= CONTENT_GAP_FACTOR**filled.content_gaps
         if self.calibration is not None:
             confidence = self.calibration.apply(confidence)
+        if choice.abstained:
+            confidence = min(confidence, ABSTAINED_CONFIDENCE)
         others = [n for n in neighbours if n.position != choice.chosen.position]
         evidence_rows = [choice.chosen, *others[: EVIDENCE - 1]]
         return Suggestion(
@@ -173,6 +199,8 @@ class LocalEngine:
             model=self.version,
             provider=self.name,
             latency_ms=_ms(started),
+            abstained=choice.abstained,
+            note=f"{NO_CONFIDENT}: {choice.reason}." if choice.abstained else None,
         )
 
     def _topic_bonuses(
@@ -185,11 +213,42 @@ class LocalEngine:
             for row in self.triage_model.topic_proba(texts, features)
         ]
 
-    def _choose(self, neighbours: list[Neighbour], triage: Triage) -> ReplyChoice:
-        def score(n: Neighbour) -> tuple[float, int]:
-            return (n.score + SOURCE_BONUS.get(n.entry.source, 0.0), n.position)
+    def _choose(
+        self,
+        neighbours: list[Neighbour],
+        triage: Triage,
+        message: MessageInput,
+        query: FloatMatrix | None = None,
+    ) -> ReplyChoice:
+        """The consensus choice among the candidates (see reply_choice.py)."""
+        agent_turns = [t.text for t in message.history if t.role == "agent" and t.text.strip()]
+        history_vectors = (
+            self.embedder.embed([_clean(t) for t in agent_turns[-3:]]) if agent_turns else None
+        )
+        picked = choose(
+            neighbours,
+            self._vectors_of_replies,
+            message=message.text,
+            kind=triage.kind,
+            urgency=triage.urgency,
+            history=[t.text for t in message.history if t.role != "agent"],
+            history_vectors=history_vectors,
+            query_vector=query,
+            source_bonus=SOURCE_BONUS,
+        )
+        return ReplyChoice(picked.chosen, neighbours, picked.abstained, picked.reason)
 
-        return ReplyChoice(chosen=max(neighbours, key=score), neighbours=neighbours)
+    def _vectors_of_replies(self, neighbours: Sequence[Neighbour]) -> FloatMatrix:
+        cache = self._reply_vectors
+        missing = sorted({n.entry.reply for n in neighbours if n.entry.reply not in cache})
+        if missing:
+            if len(cache) + len(missing) > REPLY_VECTOR_CACHE:
+                cache.clear()
+            for reply, v in zip(
+                missing, self.embedder.embed([_clean(r) for r in missing]), strict=True
+            ):
+                cache[reply] = v
+        return np.stack([cache[n.entry.reply] for n in neighbours])
 
     def use_vector_cache(self, cache: VectorCache | None) -> None:
         self.vector_cache = cache if self.fingerprint else None
@@ -258,6 +317,12 @@ class LocalEngine:
             self.vector_cache.store(self.fingerprint, rows)
         except Exception:
             log.warning("reply-memory vectors not cached", exc_info=True)
+
+
+def _context(message: MessageInput) -> str:
+    """The message and what the customer said before it: the facts already given."""
+    earlier = [t.text for t in message.history if t.role != "agent"]
+    return "\n".join([message.text, *earlier])
 
 
 def _clean(text: str) -> str:

@@ -21,7 +21,7 @@ from smartinbox.kit.subjects import normalise_subject
 from smartinbox.models.base import BigId, JSONType, UTCDateTime
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,6 +10,8 @@
         var suggestion = document.getElementById("suggestion-text");
         if (suggestion) {
           text.value = suggestion.textContent;
+          var macro = document.getElementById("reply-macro-id");
+          if (macro) macro.value = ""; // the suggestion replaces the inserted macro
           text.focus();
         }
       });
@@ -33,6 +35,13 @@
       });
     }
     if (text && window.location.hash === "#reply") text.focus();
+    var flag = document.getElementById("replying-flag");
+    if (text && flag) {
+      // Other agents see "is replying" while this one has a draft.
+      text.addEventListener("input", function () {
+        flag.value = text.value.trim() ? "true" : "false";
+      });
+    }
   }
 
   function typing(target) {
