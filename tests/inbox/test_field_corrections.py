@@ -33,7 +33,8 @@ def _ingest(client: TestClient, agent: Actor) -> int:
 def _correct(client: TestClient, agent: Actor, message_id: int, field: str, value: str) -> dict:  # type: ignore[type-arg]
     r = client.post(
         f"/api/messages/{message_id}/corrections",
-        json={"field": field, "value": value},
+        # A long topic of the team's own is introduced on purpose, as a new topic.
+        json={"field": field, "value": value, "new_topic": field == "topic"},
         headers=agent.headers,
     )
     assert r.status_code == 201, r.text

@@ -75,13 +75,13 @@ def upgrade() -> None:
         sa.column("updated_at", UTCDateTime()),
     )
     op.bulk_insert(stamp, [{"id": 1, "version": 0, "updated_at": utcnow()}])
-    with op.batch_alter_table("ai_replies", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("review_note", sa.String(length=300), nullable=True))
+    # In place (no table rebuild): rebuilding ai_replies on SQLite would drop its analytics
+    # triggers.
+    op.add_column("ai_replies", sa.Column("review_note", sa.String(length=300), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ai_replies", schema=None) as batch_op:
-        batch_op.drop_column("review_note")
+    op.drop_column("ai_replies", "review_note")  # in place: SQLite 3.35+ drops columns natively
     op.drop_table("memory_stamp")
     with op.batch_alter_table("memory_reviews", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_memory_reviews_status"))
