@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from smartinbox.models import ApiToken, User, UserSession
+
+log = logging.getLogger(__name__)
+
+
+def touch_token(session: Session, token_id: int, now: datetime) -> bool:
+    """Record a token's use in a short transaction of its own, best effort.
+
+    Reads authenticate with tokens: writing `last_used_at` inside the request's own (read)
+    transaction would turn a read into a write, which on SQLite fails at once when another
+    connection writes at the same moment. Its own connection, declared a writer, queues for the
+    write lock instead; if the database stays busy the use is simply not recorded this time."""
+    try:
+        with Session(session.get_bind()) as own:
+            own.connection(execution_options={"sqlite_write": True})
+            own.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+            own.commit()
+        return True
+    except OperationalError as exc:
+        log.warning("token use not recorded", extra={"error": type(exc).__name__})
+        return False
 
 
 def get_user(session: Session, user_id: int) -> User | None:
