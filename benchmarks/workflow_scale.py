@@ -261,10 +261,15 @@ class Agent:
     """One agent: an API token client and a signed-in browser-like client."""
 
     def __init__(self, base_url: str, email: str, token: str) -> None:
+        # Idle connections are dropped before the server's keep-alive timeout (5 s) closes them.
+        limits = httpx.Limits(keepalive_expiry=2)
         self.api = httpx.Client(
-            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=120
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+            limits=limits,
         )
-        self.web = httpx.Client(base_url=base_url, timeout=120)
+        self.web = httpx.Client(base_url=base_url, timeout=120, limits=limits)
         page = self.web.get("/login")
         match = CSRF_RE.search(page.text)
         if match is None:
@@ -307,7 +312,12 @@ def measure(
                 ("html_conversation", agent.web, f"/conversations/{cid}"),
             ):
                 t0 = time.perf_counter()
-                r = client.get(url)
+                try:
+                    r = client.get(url)
+                except httpx.TransportError as exc:  # counted as an error, never timed
+                    out.append((kind, time.perf_counter() - t0, 0))
+                    first_error.setdefault(kind, f"{type(exc).__name__} {url}: {exc}")
+                    continue
                 out.append((kind, time.perf_counter() - t0, r.status_code))
                 if r.status_code != 200:
                     first_error.setdefault(kind, f"{r.status_code} {url}: {r.text[:200]}")

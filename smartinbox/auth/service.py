@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from smartinbox.auth import repository as repo
 from smartinbox.auth.security import (
@@ -110,9 +109,8 @@ def user_for_token(session: Session, raw: str) -> User:
         raise Unauthorized("user is deactivated")
     # Written at most once a minute so reads do not turn every request into a write.
     due = token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1)
-    if due and repo.touch_token(session, token.id, now):
-        # Already committed on its own: not a change of the request's transaction.
-        set_committed_value(token, "last_used_at", now)
+    if due:
+        repo.touch_token(session, token, now)
     return user
 
 
