@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from smartinbox.models import ApiToken, User, UserSession
+
+log = logging.getLogger(__name__)
+
+
+def touch_token(session: Session, token: ApiToken, now: datetime) -> None:
+    """Record a token's use.
+
+    On SQLite, writing `last_used_at` inside a read request's own transaction would turn a
+    read into a write, which fails at once when another connection writes at the same moment.
+    There the use is recorded in a short transaction of its own, declared a writer so it queues
+    for the write lock; if the database stays busy the use is simply not recorded this time.
+    A request that already writes (and PostgreSQL) records it in its own transaction."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or conn.get_execution_options().get("sqlite_write"):
+        token.last_used_at = now
+        return
+    try:
+        with Session(session.get_bind()) as own:
+            own.connection(execution_options={"sqlite_write": True})
+            own.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+            own.commit()
+    except OperationalError as exc:
+        log.warning("token use not recorded", extra={"error": type(exc).__name__})
+        return
+    # Already committed on its own: not a change of the request's transaction.
+    set_committed_value(token, "last_used_at", now)
 
 
 def get_user(session: Session, user_id: int) -> User | None:

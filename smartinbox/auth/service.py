@@ -108,8 +108,9 @@ def user_for_token(session: Session, raw: str) -> User:
     if not user.is_active:
         raise Unauthorized("user is deactivated")
     # Written at most once a minute so reads do not turn every request into a write.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
+    due = token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1)
+    if due:
+        repo.touch_token(session, token, now)
     return user
 
 

@@ -1,4 +1,5 @@
-"""The Users page (admins): invite, change role, deactivate, revoke tokens, reset password."""
+"""The Users page (admins): invite, change role, deactivate, revoke tokens, sign out
+everywhere, reset password."""
 
 from __future__ import annotations
 
@@ -89,6 +90,9 @@ def change(
             elif action == "revoke-tokens":
                 count = users.revoke_tokens(session, user_id)
                 return _page(request, session, admin, notice=f"Revoked {count} API token(s).")
+            elif action == "sign-out":
+                ended = users.sign_out(session, user_id)
+                return _page(request, session, admin, notice=f"Ended {ended} session(s).")
             elif action == "reset-password":
                 password = users.reset_password(session, user_id)
                 return _page(

@@ -126,6 +126,11 @@ def revoke_tokens(session: Session, user_id: int) -> int:
     return count
 
 
+def sign_out(session: Session, user_id: int) -> int:
+    """End every UI session of the user ("sign out everywhere"); how many were open."""
+    return service.sign_out_everywhere(session, get_user(session, user_id))
+
+
 def reset_password(session: Session, user_id: int) -> str:
     """A new one-time password (the old one stops working)."""
     user = get_user(session, user_id)

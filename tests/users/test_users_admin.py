@@ -142,3 +142,41 @@ def test_cli_invite_set_role_and_revoke_tokens(sqlite_env: Env, agent: Actor) ->
     with sqlite_env.session() as s:
         roles = {u.email: u.role for u in s.scalars(select(User))}
     assert roles["cli@example.com"] == "admin" and roles[agent.email] == "admin"
+
+
+def test_users_page_and_api_sign_a_user_out_everywhere(
+    sqlite_env: Env, client: TestClient, admin: Actor, agent: Actor
+) -> None:
+    """ "Sign out everywhere" ends every UI session of the user at once; their next page load
+    asks them to sign in again, while their API token (revoked apart) keeps working."""
+    csrf = _login(client, admin.email, admin.password)
+    with sqlite_env.session() as s:
+        target = s.scalars(select(User).where(User.email == agent.email)).one().id
+    app = create_app(sqlite_env.settings)
+    with TestClient(app) as laptop, TestClient(app) as phone:
+        _login(laptop, agent.email, agent.password)
+        _login(phone, agent.email, agent.password)
+        assert laptop.get("/inbox", follow_redirects=False).status_code == 200
+
+        page = client.get("/users")
+        assert 'value="sign-out"' in page.text and "Sign out everywhere" in page.text
+        r = client.post(f"/users/{target}", data={"action": "sign-out", "csrf_token": csrf})
+        assert r.status_code == 200 and "Ended 2 session(s)." in r.text
+
+        for device in (laptop, phone):
+            gone = device.get("/inbox", follow_redirects=False)
+            assert gone.status_code in (303, 401), gone.status_code
+            if gone.status_code == 303:
+                assert gone.headers["location"].startswith("/login")
+        assert client.get("/inbox", follow_redirects=False).status_code == 200  # admin stays
+
+        _login(phone, agent.email, agent.password)
+    again = client.post(f"/api/users/{target}/sign-out", headers=admin.headers)
+    assert again.status_code == 200 and again.json()["sessions_ended"] == 1
+    repeat = client.post(f"/api/users/{target}/sign-out", headers=admin.headers)
+    assert repeat.json()["sessions_ended"] == 0
+    assert client.get("/api/conversations", headers=agent.headers).status_code == 200
+    missing = client.post("/api/users/999999/sign-out", headers=admin.headers)
+    assert missing.status_code == 404 and "999999" in missing.text
+    refused = client.post(f"/api/users/{target}/sign-out", headers=agent.headers)
+    assert refused.status_code == 403
